@@ -1,0 +1,1 @@
+"""seatflow's engine: commands in, events out, one writer, a durable journal."""

@@ -1,0 +1,101 @@
+"""Commands: what a caller asks the engine to do. Decoded at the edge, applied by one writer.
+
+Tagged msgspec Structs so they can cross a process boundary unchanged (a standby
+server forwards them to the owner of a center).
+"""
+
+from __future__ import annotations
+
+from msgspec import Struct
+
+from engine.events import ShiftSpec
+
+
+class Command(Struct, tag=True, frozen=True):
+    pass
+
+
+class UpsertAgent(Command):
+    agent_id: str
+    name: str
+    team: str
+    skills: list[str]
+    capacity: int
+
+
+class AddShifts(Command):
+    shifts: list[ShiftSpec]
+
+
+class Login(Command):
+    agent_id: str
+
+
+class GoAway(Command):
+    agent_id: str
+    reason: str
+
+
+class GoAvailable(Command):
+    agent_id: str
+
+
+class Logout(Command):
+    agent_id: str
+
+
+class ForceLogout(Command):
+    agent_id: str
+    by: str
+
+
+class ApproveLogout(Command):
+    request_id: str
+    by: str
+
+
+class DenyLogout(Command):
+    request_id: str
+    by: str
+
+
+class NewOrder(Struct, frozen=True):
+    id: str
+    skill: str | None
+    priority: int
+    digest: bytes
+    payload: bytes | None = None
+
+
+class SubmitOrders(Command):
+    """One or many orders; each one is accepted or refused on its own."""
+
+    orders: list[NewOrder]
+
+
+class CompleteOrder(Command):
+    order_id: str
+    # Set when an agent-bound key completes: it must be the assigned agent.
+    as_agent: str | None = None
+
+
+class RecordQa(Command):
+    order_id: str
+    passed: bool
+    by: str
+
+
+class CreateKey(Command):
+    key_hash: str
+    role: str
+    agent_id: str | None = None
+
+
+class SetClock(Command):
+    to: int
+
+
+class ChangeSettings(Command):
+    logout_grace_s: int
+    stop_new_before_end_s: int
+    timezone: str

@@ -1,0 +1,59 @@
+"""The journal seam: an ordered, durable log of encoded records.
+
+`append` fixes a record's place in the log when it is called (so records land in
+the order the single writer produced them) and returns an awaitable that resolves
+only once the record is durable. Backends batch concurrent appends into one
+durable write (group commit).
+
+`MemoryJournal` keeps real ordering behaviour for unit tests and the simulator;
+`SqliteJournal` (engine.sqlite_journal) is the embedded default.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Iterator
+from typing import Protocol
+
+
+class JournalError(Exception):
+    """The backend could not make records durable; the engine stops taking commands."""
+
+
+class Journal(Protocol):
+    def replay(self, after: int = 0) -> Iterator[tuple[int, bytes]]:
+        """Every record with seq > after, in order."""
+        ...
+
+    def append(self, record: bytes) -> Awaitable[int]:
+        """Place the record next in the log; the awaitable gives its seq once durable."""
+        ...
+
+    async def flush(self) -> None:
+        """Wait until everything appended so far is durable."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class MemoryJournal:
+    """Records in a list; durable the moment they are appended (nothing to wait for)."""
+
+    def __init__(self) -> None:
+        self.records: list[bytes] = []
+
+    def replay(self, after: int = 0) -> Iterator[tuple[int, bytes]]:
+        for i in range(after, len(self.records)):
+            yield i + 1, self.records[i]
+
+    def append(self, record: bytes) -> Awaitable[int]:
+        self.records.append(record)
+        fut: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        fut.set_result(len(self.records))
+        return fut
+
+    async def flush(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,131 @@
+"""The embedded journal: a SQLite file in WAL mode, appended with group commit.
+
+Appends queue in memory; one writer task takes everything queued, writes it in
+one transaction on a dedicated thread and commits with synchronous=FULL (the WAL
+is fsynced), then resolves every waiter. While it writes, new appends gather for
+the next batch, so under load many requests share one fsync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import os
+import sqlite3
+from collections.abc import Awaitable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from engine.journal import JournalError
+
+JOURNAL_FILE = "journal.sqlite3"
+LOCK_FILE = "seatflow.lock"
+
+
+class DataDirLocked(Exception):
+    """Another seatflow process holds this data directory."""
+
+
+def lock_data_dir(data: Path) -> int:
+    """Take the data directory for this process; the lock dies with the process."""
+    data.mkdir(parents=True, exist_ok=True)
+    fd = os.open(data / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise DataDirLocked(
+            f"data directory {str(data)!r} is in use by another seatflow process"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return fd
+
+
+class SqliteJournal:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, data BLOB NOT NULL)"
+        )
+        row = self._db.execute("SELECT max(seq) FROM journal").fetchone()
+        self._last = row[0] or 0
+        self._pending: list[bytes] = []
+        self._waiters: list[asyncio.Future[int]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
+        self._error: BaseException | None = None
+        self.commits = 0
+
+    @classmethod
+    def in_dir(cls, data: Path) -> SqliteJournal:
+        data.mkdir(parents=True, exist_ok=True)
+        return cls(data / JOURNAL_FILE)
+
+    def replay(self, after: int = 0) -> Iterator[tuple[int, bytes]]:
+        cur = self._db.execute("SELECT seq, data FROM journal WHERE seq > ? ORDER BY seq", (after,))
+        while rows := cur.fetchmany(4096):
+            yield from rows
+
+    def append(self, record: bytes) -> Awaitable[int]:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[int] = loop.create_future()
+        if self._error is not None:
+            fut.set_exception(JournalError(f"journal failed earlier: {self._error}"))
+            return fut
+        self._pending.append(record)
+        self._waiters.append(fut)
+        if self._writer is None or self._writer.done():
+            self._writer = loop.create_task(self._write_loop())
+        return fut
+
+    async def flush(self) -> None:
+        if self._waiters:
+            await asyncio.shield(self._waiters[-1])
+        elif self._writer is not None and not self._writer.done():
+            await asyncio.shield(self._writer)
+
+    async def _write_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._pending:
+            batch, waiters = self._pending, self._waiters
+            self._pending, self._waiters = [], []
+            first = self._last + 1
+            try:
+                await loop.run_in_executor(self._thread, self._write, first, batch)
+            except BaseException as exc:  # disk full, I/O error: nothing in batch is durable
+                self._error = exc
+                err = JournalError(f"journal write failed: {exc}")
+                for w in (*waiters, *self._waiters):
+                    if not w.done():
+                        w.set_exception(err)
+                self._pending, self._waiters = [], []
+                return
+            self._last = first + len(batch) - 1
+            for i, w in enumerate(waiters):
+                if not w.done():
+                    w.set_result(first + i)
+
+    def _write(self, first: int, batch: list[bytes]) -> None:
+        db = self._db
+        db.execute("BEGIN")
+        try:
+            db.executemany(
+                "INSERT INTO journal (seq, data) VALUES (?, ?)",
+                zip(range(first, first + len(batch)), batch, strict=True),
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+            raise
+        self.commits += 1
+
+    async def close(self) -> None:
+        await self.flush()
+        self._thread.shutdown(wait=True)
+        self._db.close()

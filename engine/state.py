@@ -1,0 +1,259 @@
+"""The in-memory state of one center, and `apply`: the fold of journal events into it.
+
+`apply` is the only code that mutates state; the engine calls it for each event a
+command produces, and replay calls it for each journaled event, so a restart
+rebuilds exactly the state that was acknowledged.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine import events as ev
+from engine.settings import Settings
+from presence.agent import AVAILABLE, AWAY, OFFLINE, Agent
+from presence.requests import APPROVED, CLOSED, DENIED, LogoutRequest
+from presence.roster import Roster
+from router.index import AgentIndex
+from router.order import ASSIGNED, COMPLETED, QUEUED, Order
+from router.queue import OrderQueues
+
+# An order between arrival (or release from an agent going offline) and its routing
+# decision; never seen outside one journal record.
+ROUTING = "routing"
+
+
+@dataclass(slots=True)
+class Counters:
+    received: int = 0
+    assigned: int = 0
+    queued: int = 0
+    completed: int = 0
+    released: int = 0
+
+
+@dataclass(slots=True, frozen=True)
+class AuditEntry:
+    at: int
+    agent_id: str
+    action: str
+    request_id: str | None = None
+    by: str | None = None
+
+
+@dataclass(slots=True, eq=False)
+class State:
+    agents: dict[str, Agent] = field(default_factory=dict)
+    roster: Roster = field(default_factory=Roster)
+    requests: dict[str, LogoutRequest] = field(default_factory=dict)
+    orders: dict[str, Order] = field(default_factory=dict)
+    queues: OrderQueues = field(default_factory=OrderQueues)
+    index: AgentIndex = field(init=False)
+    keys: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    settings: Settings = field(default_factory=Settings)
+    counters: Counters = field(default_factory=Counters)
+    audit: list[AuditEntry] = field(default_factory=list)
+    # Time of the last applied record (epoch ms); the clock never goes behind it.
+    now: int = 0
+    order_seq: int = 0
+    request_seq: int = 0
+    # (when, agent_id): moments an agent's handover status may change.
+    timers: list[tuple[int, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.index = AgentIndex(self.agents)
+
+    def advance(self, now: int) -> None:
+        """Move state time to `now`, re-ranking agents whose handover status changed."""
+        if now > self.now:
+            self.now = now
+        timers = self.timers
+        while timers and timers[0][0] <= now:
+            _, agent_id = heapq.heappop(timers)
+            _rewind(self, agent_id, now)
+
+    def next_request_id(self) -> str:
+        return f"lr-{self.request_seq + 1}"
+
+
+def _rewind(state: State, agent_id: str, at: int) -> None:
+    agent = state.agents.get(agent_id)
+    if agent is None:
+        return
+    winding, change_at = state.roster.handover(
+        agent_id, at, state.settings.stop_new_before_end_s * 1000
+    )
+    if winding != agent.winding:
+        agent.winding = winding
+        state.index.refresh(agent)
+    if change_at is not None:
+        heapq.heappush(state.timers, (change_at, agent_id))
+
+
+def _set_state(state: State, agent: Agent, new: str, at: int, reason: str | None = None) -> None:
+    if agent.state != new:
+        agent.state_since = at
+    agent.state = new
+    agent.reason = reason
+    state.index.refresh(agent)
+
+
+def _agent_upserted(state: State, e: ev.AgentUpserted, at: int) -> None:
+    agent = state.agents.get(e.agent_id)
+    if agent is None:
+        agent = state.agents[e.agent_id] = Agent(
+            e.agent_id, e.name, e.team, e.skills, e.capacity, state_since=at
+        )
+        _rewind(state, e.agent_id, at)
+    else:
+        agent.name, agent.team, agent.skills, agent.capacity = e.name, e.team, e.skills, e.capacity
+    state.index.refresh(agent)
+
+
+def _shifts_added(state: State, e: ev.ShiftsAdded, at: int) -> None:
+    state.roster.add(e.shifts)
+    for agent_id in {s.agent_id for s in e.shifts}:
+        _rewind(state, agent_id, at)
+
+
+def _logged_in(state: State, e: ev.AgentLoggedIn, at: int) -> None:
+    _set_state(state, state.agents[e.agent_id], AVAILABLE, at)
+
+
+def _went_away(state: State, e: ev.AgentWentAway, at: int) -> None:
+    _set_state(state, state.agents[e.agent_id], AWAY, at, e.reason)
+
+
+def _became_available(state: State, e: ev.AgentBecameAvailable, at: int) -> None:
+    _set_state(state, state.agents[e.agent_id], AVAILABLE, at)
+
+
+def _logout_requested(state: State, e: ev.LogoutRequested, at: int) -> None:
+    state.request_seq += 1
+    state.requests[e.request_id] = LogoutRequest(e.request_id, e.agent_id, at)
+    state.agents[e.agent_id].pending_request = e.request_id
+    state.audit.append(AuditEntry(at, e.agent_id, "logout_requested", e.request_id))
+
+
+def _logout_repeated(state: State, e: ev.LogoutRepeated, at: int) -> None:
+    state.requests[e.request_id].attempts += 1
+    state.audit.append(AuditEntry(at, e.agent_id, "logout_repeated", e.request_id))
+
+
+def _close_request(state: State, request_id: str, status: str, at: int, by: str | None) -> None:
+    request = state.requests[request_id]
+    request.status, request.decided_at, request.decided_by = status, at, by
+    state.agents[request.agent_id].pending_request = None
+
+
+def _logout_denied(state: State, e: ev.LogoutDenied, at: int) -> None:
+    _close_request(state, e.request_id, DENIED, at, e.by)
+    agent_id = state.requests[e.request_id].agent_id
+    state.audit.append(AuditEntry(at, agent_id, "logout_denied", e.request_id, e.by))
+
+
+def _logged_out(state: State, e: ev.AgentLoggedOut, at: int) -> None:
+    if e.request_id is not None:
+        _close_request(state, e.request_id, APPROVED if e.how == "approved" else CLOSED, at, e.by)
+    _set_state(state, state.agents[e.agent_id], OFFLINE, at)
+    action = {"self": "logout", "approved": "logout_approved", "forced": "logout_forced"}[e.how]
+    state.audit.append(AuditEntry(at, e.agent_id, action, e.request_id, e.by))
+
+
+def _order_received(state: State, e: ev.OrderReceived, at: int) -> None:
+    state.order_seq += 1
+    state.orders[e.order_id] = Order(
+        e.order_id, e.skill, e.priority, e.digest, state.order_seq, at, status=ROUTING
+    )
+    state.counters.received += 1
+
+
+def _order_assigned(state: State, e: ev.OrderAssigned, at: int) -> None:
+    order = state.orders[e.order_id]
+    if order.status == QUEUED:
+        state.queues.remove(order)
+    order.status, order.agent_id, order.assigned_at = ASSIGNED, e.agent_id, at
+    agent = state.agents[e.agent_id]
+    agent.open_orders[e.order_id] = None
+    agent.last_assigned_at = at
+    state.index.refresh(agent)
+    state.counters.assigned += 1
+
+
+def _order_queued(state: State, e: ev.OrderQueued, at: int) -> None:
+    order = state.orders[e.order_id]
+    order.status = QUEUED
+    state.queues.push(order)
+    state.counters.queued += 1
+
+
+def _order_released(state: State, e: ev.OrderReleased, at: int) -> None:
+    order = state.orders[e.order_id]
+    order.status, order.agent_id = ROUTING, None
+    agent = state.agents[e.agent_id]
+    del agent.open_orders[e.order_id]
+    state.index.refresh(agent)
+    state.counters.released += 1
+
+
+def _order_completed(state: State, e: ev.OrderCompleted, at: int) -> None:
+    order = state.orders[e.order_id]
+    order.status, order.completed_at = COMPLETED, at
+    agent = state.agents[e.agent_id]
+    del agent.open_orders[e.order_id]
+    state.index.refresh(agent)
+    state.counters.completed += 1
+
+
+def _qa_recorded(state: State, e: ev.QaRecorded, at: int) -> None:
+    state.orders[e.order_id].qa_passed = e.passed
+
+
+def _key_created(state: State, e: ev.KeyCreated, at: int) -> None:
+    state.keys[e.key_hash] = (e.role, e.agent_id)
+
+
+def _clock_set(state: State, e: ev.ClockSet, at: int) -> None:
+    pass  # the record's time is the new time; advance() already moved to it
+
+
+def _settings_changed(state: State, e: ev.SettingsChanged, at: int) -> None:
+    state.settings = Settings(e.logout_grace_s, e.stop_new_before_end_s, e.timezone)
+    for agent_id in state.agents:
+        _rewind(state, agent_id, at)
+
+
+_APPLY: dict[type, Callable[[State, Any, int], None]] = {
+    ev.AgentUpserted: _agent_upserted,
+    ev.ShiftsAdded: _shifts_added,
+    ev.AgentLoggedIn: _logged_in,
+    ev.AgentWentAway: _went_away,
+    ev.AgentBecameAvailable: _became_available,
+    ev.LogoutRequested: _logout_requested,
+    ev.LogoutRepeated: _logout_repeated,
+    ev.LogoutDenied: _logout_denied,
+    ev.AgentLoggedOut: _logged_out,
+    ev.OrderReceived: _order_received,
+    ev.OrderAssigned: _order_assigned,
+    ev.OrderQueued: _order_queued,
+    ev.OrderReleased: _order_released,
+    ev.OrderCompleted: _order_completed,
+    ev.QaRecorded: _qa_recorded,
+    ev.KeyCreated: _key_created,
+    ev.ClockSet: _clock_set,
+    ev.SettingsChanged: _settings_changed,
+}
+
+
+def apply(state: State, event: ev.Event, at: int) -> None:
+    _APPLY[type(event)](state, event, at)
+
+
+def apply_record(state: State, record: ev.Record) -> None:
+    """Replay one journal record exactly as the engine applied it live."""
+    state.advance(record.at)
+    for event in record.events:
+        _APPLY[type(event)](state, event, record.at)

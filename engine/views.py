@@ -1,0 +1,159 @@
+"""What the API answers: msgspec Structs built from state, also the OpenAPI schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msgspec import Struct
+
+from engine.state import ROUTING, State
+from engine.timeutil import format_opt, format_time
+from presence.agent import Agent
+from presence.requests import LogoutRequest
+from router.order import QUEUED, Order
+
+
+class ErrorInfo(Struct):
+    code: str
+    message: str
+    detail: Any = None
+
+
+class ErrorBody(Struct):
+    error: ErrorInfo
+
+
+class AgentView(Struct):
+    id: str
+    name: str
+    team: str
+    skills: list[str]
+    capacity: int
+    state: str
+    load: int
+    open_orders: list[str]
+    state_since: str
+    reason: str | None
+    pending_logout_request: str | None
+
+
+class OrderView(Struct):
+    id: str
+    skill: str | None
+    priority: int
+    status: str
+    agent_id: str | None
+    created_at: str
+    assigned_at: str | None
+    completed_at: str | None
+
+
+class LogoutRequestView(Struct):
+    id: str
+    agent_id: str
+    status: str
+    requested_at: str
+    attempts: int
+    decided_at: str | None
+    decided_by: str | None
+
+
+class StateView(Struct):
+    state: str
+
+
+class LogoutDone(Struct):
+    state: str
+    reassigned: list[str]
+
+
+class LogoutPending(Struct):
+    state: str
+    logout_request: LogoutRequestView
+
+
+class ShiftView(Struct):
+    agent_id: str
+    start: str
+    end: str
+
+
+class ScheduleView(Struct):
+    shifts: list[ShiftView]
+
+
+class BatchResult(Struct):
+    results: list[OrderView | ErrorBody]
+
+
+class KeyView(Struct):
+    key: str
+    role: str
+    agent_id: str | None
+
+
+class ClockView(Struct):
+    now: str
+    mode: str
+
+
+class SettingsView(Struct):
+    logout_grace_s: int
+    stop_new_before_end_s: int
+    timezone: str
+
+
+class AuditView(Struct):
+    at: str
+    agent_id: str
+    action: str
+    request_id: str | None
+    by: str | None
+
+
+def agent_view(a: Agent) -> AgentView:
+    return AgentView(
+        a.id,
+        a.name,
+        a.team,
+        list(a.skills),
+        a.capacity,
+        a.state,
+        len(a.open_orders),
+        list(a.open_orders),
+        format_time(a.state_since),
+        a.reason,
+        a.pending_request,
+    )
+
+
+def order_view(o: Order) -> OrderView:
+    # ROUTING is internal to one record: to a reader the order is waiting.
+    status = QUEUED if o.status == ROUTING else o.status
+    return OrderView(
+        o.id,
+        o.skill,
+        o.priority,
+        status,
+        o.agent_id,
+        format_time(o.created_at),
+        format_opt(o.assigned_at),
+        format_opt(o.completed_at),
+    )
+
+
+def request_view(r: LogoutRequest) -> LogoutRequestView:
+    return LogoutRequestView(
+        r.id,
+        r.agent_id,
+        r.status,
+        format_time(r.requested_at),
+        r.attempts,
+        format_opt(r.decided_at),
+        r.decided_by,
+    )
+
+
+def settings_view(state: State) -> SettingsView:
+    s = state.settings
+    return SettingsView(s.logout_grace_s, s.stop_new_before_end_s, s.timezone)

@@ -1,0 +1,44 @@
+"""The agent record: who it is, what it can take, and where it stands now."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+OFFLINE = "offline"
+AVAILABLE = "available"
+AWAY = "away"
+STATES = (OFFLINE, AVAILABLE, AWAY)
+
+CAPACITY_MIN = 1
+CAPACITY_MAX = 50
+
+
+@dataclass(slots=True, eq=False)
+class Agent:
+    id: str
+    name: str
+    team: str
+    skills: tuple[str, ...]
+    capacity: int
+    state: str = OFFLINE
+    reason: str | None = None
+    state_since: int = 0
+    # Insertion-ordered set of open (assigned, not completed) order ids.
+    open_orders: dict[str, None] = field(default_factory=dict)
+    # Idle-longest tie-break: 0 means never assigned, which is the longest idle of all.
+    last_assigned_at: int = 0
+    # Bumped on every change that affects routing; stale index entries carry old versions.
+    version: int = 0
+    # True while the agent is handing over (end of shift near or past): preferred last.
+    winding: bool = False
+    pending_request: str | None = None
+
+    @property
+    def load(self) -> int:
+        return len(self.open_orders)
+
+    def has_room(self) -> bool:
+        return self.state == AVAILABLE and len(self.open_orders) < self.capacity
+
+    def can_take(self, skill: str | None) -> bool:
+        return self.has_room() and (skill is None or skill in self.skills)

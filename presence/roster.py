@@ -1,0 +1,95 @@
+"""Shifts per agent: overlap checks, the shift in progress, and handover windows."""
+
+from __future__ import annotations
+
+from bisect import bisect_right, insort
+from collections.abc import Iterable
+
+from engine.errors import Invalid
+from engine.events import ShiftSpec
+from engine.timeutil import format_time
+
+MAX_SHIFT_MS = 24 * 3600 * 1000
+
+
+class Roster:
+    """Per agent, its shifts as a sorted list of (start, end) epoch-ms pairs."""
+
+    __slots__ = ("_shifts",)
+
+    def __init__(self) -> None:
+        self._shifts: dict[str, list[tuple[int, int]]] = {}
+
+    def check_new(self, shifts: Iterable[ShiftSpec]) -> None:
+        """Raise Invalid naming the first shift that is malformed or overlaps another."""
+        added: dict[str, list[tuple[int, int]]] = {}
+        for i, s in enumerate(shifts):
+            where = f"shifts[{i}]"
+            if s.end <= s.start:
+                raise Invalid(f"{where}.end", f"shift of agent {s.agent_id!r} ends before it starts")
+            if s.end - s.start > MAX_SHIFT_MS:
+                raise Invalid(
+                    f"{where}.end", f"shift of agent {s.agent_id!r} is longer than 24 hours"
+                )
+            for start, end in (*self._shifts.get(s.agent_id, ()), *added.get(s.agent_id, ())):
+                if s.start < end and start < s.end:
+                    raise Invalid(
+                        where,
+                        f"shift {format_time(s.start)}..{format_time(s.end)} of agent "
+                        f"{s.agent_id!r} overlaps its shift "
+                        f"{format_time(start)}..{format_time(end)}",
+                        code="shift_overlap",
+                    )
+            added.setdefault(s.agent_id, []).append((s.start, s.end))
+
+    def add(self, shifts: Iterable[ShiftSpec]) -> None:
+        for s in shifts:
+            insort(self._shifts.setdefault(s.agent_id, []), (s.start, s.end))
+
+    def of(self, agent_id: str) -> list[tuple[int, int]]:
+        return self._shifts.get(agent_id, [])
+
+    def agents(self) -> Iterable[str]:
+        return self._shifts.keys()
+
+    def _latest_started(self, agent_id: str, now: int) -> tuple[int, int] | None:
+        shifts = self._shifts.get(agent_id)
+        if not shifts:
+            return None
+        i = bisect_right(shifts, (now, 1 << 62))
+        return shifts[i - 1] if i else None
+
+    def in_progress(self, agent_id: str, now: int) -> tuple[int, int] | None:
+        """The shift with start <= now < end, if any (shifts never overlap)."""
+        s = self._latest_started(agent_id, now)
+        return s if s is not None and now < s[1] else None
+
+    def handover(self, agent_id: str, now: int, window_ms: int) -> tuple[bool, int | None]:
+        """Whether the agent is handing over at `now`, and when that next changes.
+
+        Handing over: inside the last `window_ms` of its latest started shift, or past
+        that shift's end with no new shift begun (an agent who stayed logged in after
+        its shift). It ends when the next shift starts.
+        """
+        shifts = self._shifts.get(agent_id)
+        if not shifts:
+            return False, None
+        i = bisect_right(shifts, (now, 1 << 62))
+        next_start = shifts[i][0] if i < len(shifts) else None
+        if i == 0:
+            return False, next_start
+        start, end = shifts[i - 1]
+        wind_at = max(start, end - window_ms)
+        if now < wind_at:
+            return False, wind_at
+        return True, next_start
+
+    def between(self, agent_id: str | None, lo: int, hi: int) -> list[tuple[str, int, int]]:
+        """Shifts that intersect [lo, hi), by agent then start."""
+        ids = [agent_id] if agent_id is not None else sorted(self._shifts)
+        return [
+            (a, s, e)
+            for a in ids
+            for (s, e) in self._shifts.get(a, ())
+            if s < hi and lo < e
+        ]
