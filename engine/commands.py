@@ -11,8 +11,8 @@ from msgspec import Struct
 from engine.events import ShiftSpec
 
 
-class Command(Struct, tag=True, frozen=True):
-    pass
+class Command(Struct, tag=True):
+    """Base of every command; the tag is the class name."""
 
 
 class UpsertAgent(Command):
@@ -59,7 +59,7 @@ class DenyLogout(Command):
     by: str
 
 
-class NewOrder(Struct, frozen=True):
+class NewOrder(Struct):
     id: str
     skill: str | None
     priority: int

@@ -20,11 +20,12 @@ durable state.
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 from engine.clock import Clock, ManualClock
 from engine.commands import Command, SetClock
 from engine.errors import Conflict, Unavailable
-from engine.events import Record, decode_record, encode_record
+from engine.events import AnyEvent, Record, decode_record, encode_record
 from engine.handlers import Reply, Tx, handle
 from engine.journal import Journal, JournalError
 from engine.state import State, apply_record
@@ -77,7 +78,10 @@ class Engine:
         finally:
             # Events already applied are journaled even if the handler then failed,
             # so state stays the fold of the journal.
-            pending = self.journal.append(encode_record(Record(now, tx.events))) if tx.events else None
+            pending = None
+            if tx.events:
+                record = Record(now, cast(list[AnyEvent], tx.events))
+                pending = self.journal.append(encode_record(record))
         try:
             if pending is not None:
                 self.last_seq = await pending

@@ -11,8 +11,8 @@ import msgspec
 from msgspec import Struct
 
 
-class Event(Struct, tag=True, array_like=True, frozen=True):
-    """Base of every journaled event; the tag is the class name."""
+class Event(Struct, tag=True, array_like=True):
+    """Base of every journaled event; the tag is the class name. Never mutated once emitted."""
 
 
 class AgentUpserted(Event):
@@ -23,7 +23,7 @@ class AgentUpserted(Event):
     capacity: int
 
 
-class ShiftSpec(Struct, array_like=True, frozen=True):
+class ShiftSpec(Struct, array_like=True):
     agent_id: str
     start: int
     end: int
@@ -149,7 +149,7 @@ AnyEvent = (
 )
 
 
-class Record(Struct, array_like=True, frozen=True):
+class Record(Struct, array_like=True):
     """One journal record: the events of one command, all at time `at` (epoch ms)."""
 
     at: int

@@ -27,5 +27,7 @@ class Settings:
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise Invalid("timezone", f"timezone {self.timezone!r} is not an IANA zone name") from None
+            raise Invalid(
+                "timezone", f"timezone {self.timezone!r} is not an IANA zone name"
+            ) from None
         return self

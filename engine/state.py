@@ -56,6 +56,8 @@ class State:
     settings: Settings = field(default_factory=Settings)
     counters: Counters = field(default_factory=Counters)
     audit: list[AuditEntry] = field(default_factory=list)
+    # Per agent, every state change as (at, new state): the base of time accounting.
+    transitions: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     # Time of the last applied record (epoch ms); the clock never goes behind it.
     now: int = 0
     order_seq: int = 0
@@ -96,6 +98,7 @@ def _rewind(state: State, agent_id: str, at: int) -> None:
 def _set_state(state: State, agent: Agent, new: str, at: int, reason: str | None = None) -> None:
     if agent.state != new:
         agent.state_since = at
+        state.transitions.setdefault(agent.id, []).append((at, new))
     agent.state = new
     agent.reason = reason
     state.index.refresh(agent)

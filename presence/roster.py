@@ -26,7 +26,9 @@ class Roster:
         for i, s in enumerate(shifts):
             where = f"shifts[{i}]"
             if s.end <= s.start:
-                raise Invalid(f"{where}.end", f"shift of agent {s.agent_id!r} ends before it starts")
+                raise Invalid(
+                    f"{where}.end", f"shift of agent {s.agent_id!r} ends before it starts"
+                )
             if s.end - s.start > MAX_SHIFT_MS:
                 raise Invalid(
                     f"{where}.end", f"shift of agent {s.agent_id!r} is longer than 24 hours"
