@@ -110,6 +110,8 @@ def upsert_agent(tx: Tx, c: cmd.UpsertAgent) -> Reply:
 
 
 def add_shifts(tx: Tx, c: cmd.AddShifts) -> Reply:
+    # roles.md checks the body (422) before ids (404): a backwards shift is 422 for anyone.
+    tx.state.roster.check_new(c.shifts)
     for i, s in enumerate(c.shifts):
         if s.agent_id not in tx.state.agents:
             raise NotFound(
@@ -117,7 +119,6 @@ def add_shifts(tx: Tx, c: cmd.AddShifts) -> Reply:
                 code="agent_not_found",
                 detail={"field": f"shifts[{i}].agent_id"},
             )
-    tx.state.roster.check_new(c.shifts)
     if c.shifts:
         tx.emit(ev.ShiftsAdded(tuple(c.shifts)))
     return Reply(200, None)
@@ -212,11 +213,12 @@ def complete_order(tx: Tx, c: cmd.CompleteOrder) -> Reply:
     order = tx.state.orders.get(c.order_id)
     if order is None:
         raise NotFound(f"order {c.order_id!r} does not exist", code="order_not_found")
+    # roles.md checks 403 before 409: another agent learns nothing about the order's state.
+    if c.as_agent is not None and c.as_agent != order.agent_id:
+        raise Forbidden(f"order {c.order_id!r} is not assigned to agent {c.as_agent!r}")
     if order.status != ASSIGNED or order.agent_id is None:
         status = "queued" if order.status == ROUTING else order.status
         raise Conflict(f"order {c.order_id!r} is {status}, not assigned", code="order_not_assigned")
-    if c.as_agent is not None and c.as_agent != order.agent_id:
-        raise Forbidden(f"order {c.order_id!r} is not assigned to agent {c.as_agent!r}")
     agent = tx.state.agents[order.agent_id]
     tx.emit(ev.OrderCompleted(order.id, agent.id))
     _serve(tx, agent)

@@ -88,6 +88,10 @@ class SqliteJournal:
             await asyncio.shield(self._waiters[-1])
         elif self._writer is not None and not self._writer.done():
             await asyncio.shield(self._writer)
+        # The batch in flight may have failed without a waiter of ours: never report
+        # durable what was lost (an idempotent retry would acknowledge a lost order).
+        if self._error is not None:
+            raise JournalError(f"journal failed earlier: {self._error}")
 
     async def _write_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -126,6 +130,7 @@ class SqliteJournal:
         self.commits += 1
 
     async def close(self) -> None:
-        await self.flush()
+        with contextlib.suppress(JournalError):  # a failed journal still closes
+            await self.flush()
         self._thread.shutdown(wait=True)
         self._db.close()

@@ -62,8 +62,10 @@ class State:
     now: int = 0
     order_seq: int = 0
     request_seq: int = 0
-    # (when, agent_id): moments an agent's handover status may change.
+    # (when, agent_id): moments an agent's handover status may change. `timer_at` holds
+    # each agent's one live timer, so re-scheduling does not pile up duplicates.
     timers: list[tuple[int, str]] = field(default_factory=list)
+    timer_at: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.index = AgentIndex(self.agents)
@@ -74,8 +76,10 @@ class State:
             self.now = now
         timers = self.timers
         while timers and timers[0][0] <= now:
-            _, agent_id = heapq.heappop(timers)
-            _rewind(self, agent_id, now)
+            when, agent_id = heapq.heappop(timers)
+            if self.timer_at.get(agent_id) == when:
+                del self.timer_at[agent_id]
+                _rewind(self, agent_id, now)
 
     def next_request_id(self) -> str:
         return f"lr-{self.request_seq + 1}"
@@ -91,7 +95,10 @@ def _rewind(state: State, agent_id: str, at: int) -> None:
     if winding != agent.winding:
         agent.winding = winding
         state.index.refresh(agent)
-    if change_at is not None:
+    if change_at is None:
+        state.timer_at.pop(agent_id, None)
+    elif state.timer_at.get(agent_id) != change_at:
+        state.timer_at[agent_id] = change_at
         heapq.heappush(state.timers, (change_at, agent_id))
 
 

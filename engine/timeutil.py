@@ -6,11 +6,16 @@ comparisons cheap on the routing hot path.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 MS = 1000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_MS = timedelta(milliseconds=1)
+# RFC 3339 date-time; the offset is checked separately for a more helpful message.
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(?P<offset>[Zz]|[+-]\d{2}:\d{2})?"
+)
 
 
 def parse_time(text: str) -> int:
@@ -18,16 +23,19 @@ def parse_time(text: str) -> int:
 
     Raises ValueError with a message naming the bad text; callers add the field name.
     """
-    if not isinstance(text, str) or len(text) < 20:
-        raise ValueError(f"{text!r} is not an RFC 3339 time like '2026-11-23T08:00:00Z'")
-    try:
-        dt = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(
-            f"{text!r} is not an RFC 3339 time like '2026-11-23T08:00:00Z'"
-        ) from None
-    if dt.tzinfo is None:
+    bad = f"{text!r} is not an RFC 3339 time like '2026-11-23T08:00:00Z'"
+    match = _RFC3339.fullmatch(text) if isinstance(text, str) else None
+    if match is None:
+        raise ValueError(bad)
+    if match["offset"] is None:
         raise ValueError(f"{text!r} has no UTC offset; add 'Z' or '+08:00'")
+    fraction = match[1] or ""
+    # fromisoformat takes at most 6 fraction digits; milliseconds are all we keep.
+    iso = text[:19] + fraction[:7] + ("+00:00" if match["offset"] in "Zz" else match["offset"])
+    try:
+        dt = datetime.fromisoformat(iso)
+    except ValueError:
+        raise ValueError(bad) from None
     return (dt - _EPOCH) // _ONE_MS
 
 

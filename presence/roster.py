@@ -27,7 +27,7 @@ class Roster:
             where = f"shifts[{i}]"
             if s.end <= s.start:
                 raise Invalid(
-                    f"{where}.end", f"shift of agent {s.agent_id!r} ends before it starts"
+                    f"{where}.end", f"shift of agent {s.agent_id!r} does not end after it starts"
                 )
             if s.end - s.start > MAX_SHIFT_MS:
                 raise Invalid(

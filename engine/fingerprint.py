@@ -1,0 +1,87 @@
+"""A canonical plain-data dump of a center's state, to prove replay == live.
+
+Two states with equal fingerprints answer every read and every future command the
+same way. Caches are left out: the agent index and versions (rebuilt from agents)
+and handover timers (a schedule of re-checks; `winding` is what they decide).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.state import State
+
+
+def fingerprint(state: State) -> dict[str, Any]:
+    """Everything the state holds, as dicts, lists and scalars that compare with ==."""
+    queues = state.queues
+    return {
+        "now": state.now,
+        "order_seq": state.order_seq,
+        "request_seq": state.request_seq,
+        "settings": {
+            "logout_grace_s": state.settings.logout_grace_s,
+            "stop_new_before_end_s": state.settings.stop_new_before_end_s,
+            "timezone": state.settings.timezone,
+        },
+        "agents": {
+            a.id: {
+                "name": a.name,
+                "team": a.team,
+                "skills": list(a.skills),
+                "capacity": a.capacity,
+                "state": a.state,
+                "reason": a.reason,
+                "state_since": a.state_since,
+                "open_orders": list(a.open_orders),
+                "last_assigned_at": a.last_assigned_at,
+                "winding": a.winding,
+                "pending_request": a.pending_request,
+            }
+            for a in state.agents.values()
+        },
+        "orders": {
+            o.id: {
+                "skill": o.skill,
+                "priority": o.priority,
+                "digest": o.digest.hex(),
+                "seq": o.seq,
+                "created_at": o.created_at,
+                "status": o.status,
+                "agent_id": o.agent_id,
+                "assigned_at": o.assigned_at,
+                "completed_at": o.completed_at,
+                "qa_passed": o.qa_passed,
+            }
+            for o in state.orders.values()
+        },
+        # (skill, order ids in service order); the skill-less queue (None) first.
+        "queues": [
+            [skill, queues.ordered(skill)]
+            for skill in sorted(queues.skills(), key=lambda s: (s is not None, s or ""))
+        ],
+        "requests": {
+            r.id: {
+                "agent_id": r.agent_id,
+                "requested_at": r.requested_at,
+                "status": r.status,
+                "attempts": r.attempts,
+                "decided_at": r.decided_at,
+                "decided_by": r.decided_by,
+            }
+            for r in state.requests.values()
+        },
+        "roster": {
+            agent_id: [list(s) for s in state.roster.of(agent_id)]
+            for agent_id in state.roster.agents()
+        },
+        "keys": {h: [role, agent_id] for h, (role, agent_id) in state.keys.items()},
+        "counters": {
+            "received": state.counters.received,
+            "assigned": state.counters.assigned,
+            "queued": state.counters.queued,
+            "completed": state.counters.completed,
+            "released": state.counters.released,
+        },
+        "audit": [[e.at, e.agent_id, e.action, e.request_id, e.by] for e in state.audit],
+    }

@@ -1,0 +1,189 @@
+"""What must hold in every acknowledged state, checked from the rules, not the caches.
+
+`check(state)` is cheap (O(agents + orders + shifts)) so the simulator can run it
+after every command. `apply_checked(state, record)` folds a record like replay does
+and, before each OrderAssigned, checks that the routing rules of API.md pick that
+agent for that order; tests run it on a follower state fed from the journal.
+Both return human-readable violations; an empty list means all is well.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from fractions import Fraction
+
+from engine import events as ev
+from engine.state import ROUTING, State, apply
+from presence.agent import AVAILABLE, OFFLINE, STATES, Agent
+from presence.requests import PENDING
+from router.order import ASSIGNED, COMPLETED, QUEUED, Order
+
+_Rank = tuple[bool, Fraction, int, str]
+
+
+def _eligible(agent: Agent, skill: str | None) -> bool:
+    return (
+        agent.state == AVAILABLE
+        and (skill is None or skill in agent.skills)
+        and len(agent.open_orders) < agent.capacity
+    )
+
+
+def _rank(agent: Agent) -> _Rank:
+    # Handing over last; then lowest load/capacity (exact); idle longest; smaller id.
+    load = Fraction(len(agent.open_orders), agent.capacity)
+    return (agent.winding, load, agent.last_assigned_at, agent.id)
+
+
+def best_agent(state: State, skill: str | None) -> Agent | None:
+    """The agent the routing rules pick for an order of this skill, by brute force."""
+    eligible = [a for a in state.agents.values() if _eligible(a, skill)]
+    return min(eligible, key=_rank, default=None)
+
+
+def best_queued(state: State, agent: Agent) -> Order | None:
+    """The waiting order this agent should take next: highest priority, then oldest."""
+    waiting = [
+        o
+        for o in state.orders.values()
+        if o.status == QUEUED and (o.skill is None or o.skill in agent.skills)
+    ]
+    return min(waiting, key=lambda o: (-o.priority, o.seq), default=None)
+
+
+def check_assignment(state: State, event: ev.OrderAssigned) -> list[str]:
+    """Check an OrderAssigned against the state just before it is applied."""
+    order = state.orders.get(event.order_id)
+    agent = state.agents.get(event.agent_id)
+    if order is None or agent is None:
+        return [f"OrderAssigned({event.order_id!r}, {event.agent_id!r}) names an unknown id"]
+    what = f"order {order.id!r} assigned to agent {agent.id!r}"
+    if not _eligible(agent, order.skill):
+        return [
+            f"{what} which is not eligible (state {agent.state}, skills {list(agent.skills)}, "
+            f"load {len(agent.open_orders)}/{agent.capacity}, order skill {order.skill!r})"
+        ]
+    problems = []
+    if order.status not in (QUEUED, ROUTING):
+        problems.append(f"{what} while the order is {order.status}")
+    best = best_agent(state, order.skill)
+    if best is not None and best is not agent:
+        problems.append(f"{what} but the routing rules pick {best.id!r}")
+    if order.status == QUEUED:
+        first = best_queued(state, agent)
+        if first is not None and first is not order:
+            problems.append(f"{what} from the queue but {first.id!r} waits ahead of it")
+    return problems
+
+
+def apply_checked(state: State, record: ev.Record) -> list[str]:
+    """Fold one record into `state` exactly as replay does, checking every assignment."""
+    state.advance(record.at)
+    problems: list[str] = []
+    for event in record.events:
+        if isinstance(event, ev.OrderAssigned):
+            problems += check_assignment(state, event)
+        apply(state, event, record.at)
+    return problems
+
+
+def check(state: State) -> list[str]:
+    """Every violated invariant of `state`, one sentence each."""
+    return [*_check_agents(state), *_check_orders(state), *_check_rest(state)]
+
+
+def _check_agents(state: State) -> list[str]:
+    problems = []
+    window_ms = state.settings.stop_new_before_end_s * 1000
+    for a in state.agents.values():
+        if a.state not in STATES:
+            problems.append(f"agent {a.id!r} is in unknown state {a.state!r}")
+        if a.state == OFFLINE and a.open_orders:
+            problems.append(f"agent {a.id!r} is offline but holds {list(a.open_orders)}")
+        for order_id in a.open_orders:
+            o = state.orders.get(order_id)
+            if o is None or o.status != ASSIGNED or o.agent_id != a.id:
+                where = "unknown" if o is None else f"{o.status} to {o.agent_id!r}"
+                problems.append(f"agent {a.id!r} holds order {order_id!r} which is {where}")
+        if a.pending_request is not None:
+            req = state.requests.get(a.pending_request)
+            if req is None or req.status != PENDING or req.agent_id != a.id:
+                problems.append(
+                    f"agent {a.id!r} points to logout request {a.pending_request!r} which is "
+                    f"{'unknown' if req is None else f'{req.status} for {req.agent_id!r}'}"
+                )
+        winding = state.roster.handover(a.id, state.now, window_ms)[0]
+        if a.winding != winding:
+            problems.append(f"agent {a.id!r} has winding={a.winding} but its roster says {winding}")
+    for r in state.requests.values():
+        if r.status == PENDING:
+            owner = state.agents.get(r.agent_id)
+            if owner is None or owner.pending_request != r.id:
+                problems.append(f"pending logout request {r.id!r} is not its agent's pending one")
+    return problems
+
+
+def _queue_counts(state: State, problems: list[str]) -> Counter[str]:
+    in_queue: Counter[str] = Counter()
+    for skill in state.queues.skills():
+        for order_id in state.queues.ordered(skill):
+            in_queue[order_id] += 1
+            o = state.orders.get(order_id)
+            if o is None or o.status != QUEUED or o.skill != skill:
+                problems.append(f"queue {skill!r} holds order {order_id!r} that does not belong")
+    return in_queue
+
+
+def _room(state: State) -> tuple[bool, set[str]]:
+    """Whether any agent has room, and the skills of the agents that have room."""
+    any_room, skills = False, set[str]()
+    for a in state.agents.values():
+        if _eligible(a, None):
+            any_room = True
+            skills.update(a.skills)
+    return any_room, skills
+
+
+def _check_orders(state: State) -> list[str]:
+    problems: list[str] = []
+    held = Counter(o for a in state.agents.values() for o in a.open_orders)
+    in_queue = _queue_counts(state, problems)
+    any_room, room_skills = _room(state)
+    queued = 0
+    for o in state.orders.values():
+        if o.status == ASSIGNED:
+            holder = state.agents.get(o.agent_id or "")
+            if held[o.id] != 1 or holder is None or o.id not in holder.open_orders:
+                problems.append(
+                    f"order {o.id!r} is assigned to {o.agent_id!r} but held {held[o.id]} times"
+                )
+        elif o.status == QUEUED:
+            queued += 1
+            if in_queue[o.id] != 1 or held[o.id]:
+                problems.append(f"order {o.id!r} is queued but in {in_queue[o.id]} queues")
+            if any_room if o.skill is None else o.skill in room_skills:
+                problems.append(
+                    f"order {o.id!r} (skill {o.skill!r}) waits while an eligible agent has room"
+                )
+        elif o.status != COMPLETED:
+            problems.append(f"order {o.id!r} is left in status {o.status!r}")
+        elif held[o.id] or in_queue[o.id] or o.completed_at is None:
+            problems.append(f"order {o.id!r} is completed but still held or queued")
+    if len(state.queues) != queued:
+        problems.append(f"queues count {len(state.queues)} orders but {queued} are queued")
+    return problems
+
+
+def _check_rest(state: State) -> list[str]:
+    problems = []
+    c = state.counters
+    if c.received != len(state.orders) or state.order_seq != len(state.orders):
+        problems.append(
+            f"{len(state.orders)} orders but received={c.received}, order_seq={state.order_seq}"
+        )
+    completed = sum(1 for o in state.orders.values() if o.status == COMPLETED)
+    if c.completed != completed:
+        problems.append(f"{completed} orders completed but the counter says {c.completed}")
+    if state.request_seq != len(state.requests):
+        problems.append(f"{len(state.requests)} requests but request_seq={state.request_seq}")
+    return problems
