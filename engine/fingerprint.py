@@ -83,5 +83,6 @@ def fingerprint(state: State) -> dict[str, Any]:
             "completed": state.counters.completed,
             "released": state.counters.released,
         },
+        "transitions": {a: [list(t) for t in ts] for a, ts in sorted(state.transitions.items())},
         "audit": [[e.at, e.agent_id, e.action, e.request_id, e.by] for e in state.audit],
     }
