@@ -1,0 +1,75 @@
+"""Bearer keys and the role matrix (docs/api-notes.md, "Roles").
+
+Keys are random tokens; only their SHA-256 hex digest is journaled (KeyCreated),
+so a copy of the journal grants nothing. The environment's SEATFLOW_ADMIN_KEY is
+compared in constant time and never stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from api.errors import Unauthorized
+from engine.errors import Forbidden
+from engine.state import State
+
+ADMIN = frozenset({"admin"})
+STAFF = frozenset({"admin", "supervisor"})
+ORDERS = frozenset({"admin", "platform"})
+ORDER_READERS = frozenset({"admin", "supervisor", "platform"})
+
+
+@dataclass(slots=True, frozen=True)
+class Principal:
+    role: str
+    agent_id: str | None
+    # Who did it, as approvals and QA results record it.
+    by: str
+
+
+def new_key() -> str:
+    return "sf_" + secrets.token_urlsafe(32)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def authenticate(request: Request, state: State, admin_key: str | None) -> Principal:
+    """401 unless the request carries `Authorization: Bearer <key>` with a known key."""
+    header = request.headers.get("authorization")
+    if not header:
+        raise Unauthorized("missing 'Authorization: Bearer <key>' header")
+    scheme, _, key = header.partition(" ")
+    key = key.strip()
+    if scheme.lower() != "bearer" or not key:
+        raise Unauthorized("the Authorization header must be 'Bearer <key>'")
+    if admin_key is not None and hmac.compare_digest(key.encode(), admin_key.encode()):
+        return Principal("admin", None, "admin")
+    digest = hash_key(key)
+    found = state.keys.get(digest)
+    if found is None:
+        raise Unauthorized("unknown API key")
+    role, agent_id = found
+    return Principal(role, agent_id, f"{role}:{digest[:8]}")
+
+
+def require(request: Request, roles: frozenset[str], *, own_agent: str | None = None) -> Principal:
+    """Authenticate, then 403 unless the role is allowed (or it is that agent's own key).
+
+    `own_agent` set: an `agent` key bound to exactly that agent id is allowed too.
+    """
+    app_state = request.app.state
+    who = authenticate(request, app_state.engine.state, app_state.admin_key)
+    if who.role in roles:
+        return who
+    if own_agent is not None and who.role == "agent":
+        if who.agent_id == own_agent:
+            return who
+        raise Forbidden(f"this key is bound to agent {who.agent_id!r}, not {own_agent!r}")
+    raise Forbidden(f"a {who.role!r} key may not use {request.method} {request.url.path}")

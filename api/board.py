@@ -1,0 +1,135 @@
+"""The live board snapshot (`GET /v1/board`): pure over state and the current time.
+
+Per agent its presence, load and today's utilization; per skill queue its depth
+and how long its oldest order has waited; per team head counts and load; the
+logout requests waiting for a supervisor; and center totals.
+"""
+
+from __future__ import annotations
+
+from msgspec import Struct
+
+from engine.reports import utilization_today
+from engine.state import State
+from engine.timeutil import format_time
+from engine.views import LogoutRequestView, request_view
+from presence.agent import AVAILABLE, AWAY, OFFLINE, Agent
+from presence.requests import PENDING
+
+
+class BoardAgent(Struct):
+    id: str
+    name: str
+    team: str
+    state: str
+    load: int
+    capacity: int
+    state_since: str
+    utilization_today: float | None
+
+
+class BoardQueue(Struct):
+    skill: str | None
+    depth: int
+    oldest_wait_s: float
+
+
+class BoardTeam(Struct):
+    team: str
+    available: int = 0
+    away: int = 0
+    offline: int = 0
+    load: int = 0
+    capacity: int = 0
+
+
+class BoardTotals(Struct):
+    agents: int
+    available: int
+    away: int
+    offline: int
+    load: int
+    capacity: int
+    queued: int
+    pending_logout_requests: int
+    orders_received: int
+    orders_assigned: int
+    orders_completed: int
+
+
+class Board(Struct):
+    now: str
+    agents: list[BoardAgent]
+    queues: list[BoardQueue]
+    teams: list[BoardTeam]
+    pending_logout_requests: list[LogoutRequestView]
+    totals: BoardTotals
+
+
+def _agent(state: State, a: Agent) -> BoardAgent:
+    return BoardAgent(
+        a.id,
+        a.name,
+        a.team,
+        a.state,
+        len(a.open_orders),
+        a.capacity,
+        format_time(a.state_since),
+        utilization_today(state, a.id),
+    )
+
+
+def _queues(state: State, now: int) -> list[BoardQueue]:
+    out = []
+    for skill, depth, _ in state.queues.depths():
+        oldest = min(state.orders[o].created_at for o in state.queues.ordered(skill))
+        out.append(BoardQueue(skill, depth, max(0, now - oldest) / 1000))
+    out.sort(key=lambda q: (q.skill is not None, q.skill or ""))
+    return out
+
+
+def _teams(agents: list[Agent]) -> list[BoardTeam]:
+    teams: dict[str, BoardTeam] = {}
+    for a in agents:
+        t = teams.get(a.team)
+        if t is None:
+            t = teams[a.team] = BoardTeam(a.team)
+        if a.state == AVAILABLE:
+            t.available += 1
+        elif a.state == AWAY:
+            t.away += 1
+        else:
+            t.offline += 1
+        t.load += len(a.open_orders)
+        t.capacity += a.capacity
+    return sorted(teams.values(), key=lambda t: t.team)
+
+
+def build_board(state: State, now: int) -> Board:
+    agents = sorted(state.agents.values(), key=lambda a: a.id)
+    teams = _teams(agents)
+    pending = sorted(
+        (r for r in state.requests.values() if r.status == PENDING), key=lambda r: r.requested_at
+    )
+    c = state.counters
+    totals = BoardTotals(
+        agents=len(agents),
+        available=sum(t.available for t in teams),
+        away=sum(t.away for t in teams),
+        offline=sum(1 for a in agents if a.state == OFFLINE),
+        load=sum(t.load for t in teams),
+        capacity=sum(t.capacity for t in teams),
+        queued=len(state.queues),
+        pending_logout_requests=len(pending),
+        orders_received=c.received,
+        orders_assigned=c.assigned,
+        orders_completed=c.completed,
+    )
+    return Board(
+        format_time(now),
+        [_agent(state, a) for a in agents],
+        _queues(state, now),
+        teams,
+        [request_view(r) for r in pending],
+        totals,
+    )

@@ -1,0 +1,35 @@
+"""What every route does around the engine: find it, run a command, answer a read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.errors import json_response
+from api.metrics import Metrics
+from engine.commands import Command
+from engine.core import Engine
+
+
+def engine_of(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def metrics_of(request: Request) -> Metrics:
+    metrics: Metrics = request.app.state.metrics
+    return metrics
+
+
+async def run(request: Request, command: Command) -> Response:
+    """Execute; the reply is sent only once its journal record is durable."""
+    reply = await engine_of(request).execute(command)
+    return json_response(reply.body, reply.status)
+
+
+async def answer_read(request: Request, view: Any, status: int = 200) -> Response:
+    """A view taken from state now, sent only once all state it may reflect is durable."""
+    await engine_of(request).durable()
+    return json_response(view, status)

@@ -1,0 +1,93 @@
+"""Administration: API keys, the test clock, center settings."""
+
+from __future__ import annotations
+
+import msgspec
+from fastapi import APIRouter
+from msgspec import UNSET
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.auth import ADMIN, STAFF, hash_key, new_key, require
+from api.body import check_agent_id, read_json
+from api.context import answer_read, engine_of, run
+from api.errors import json_response
+from api.openapi import route_doc
+from api.query import time_field
+from api.schemas import ClockIn, KeyIn, SettingsIn
+from engine import commands as cmd
+from engine.core import Engine
+from engine.errors import Invalid
+from engine.timeutil import format_time
+from engine.views import ClockView, KeyView, SettingsView, settings_view
+
+router = APIRouter(tags=["administration"])
+
+_key_in = msgspec.json.Decoder(KeyIn)
+_clock_in = msgspec.json.Decoder(ClockIn)
+_settings_in = msgspec.json.Decoder(SettingsIn)
+
+
+@router.post("/v1/keys", **route_doc({201: KeyView}, KeyIn, "400 401 403 404 413 422"))
+async def create_key(request: Request) -> Response:
+    """A new key; only its SHA-256 hash is kept, so this answer is the only copy."""
+    require(request, ADMIN)
+    body = await read_json(request, _key_in)
+    if body.agent_id is not None:
+        check_agent_id(body.agent_id)
+    key = new_key()
+    await engine_of(request).execute(cmd.CreateKey(hash_key(key), body.role, body.agent_id))
+    return json_response(KeyView(key, body.role, body.agent_id), 201)
+
+
+def _clock_view(engine: Engine) -> ClockView:
+    return ClockView(format_time(engine.now()), "manual" if engine.clock.manual else "real")
+
+
+@router.get("/v1/admin/clock", **route_doc({200: ClockView}))
+async def get_clock(request: Request) -> Response:
+    require(request, STAFF)
+    return await answer_read(request, _clock_view(engine_of(request)))
+
+
+def _clock_target(engine: Engine, body: ClockIn) -> int:
+    if (body.set is UNSET) == (body.advance_s is UNSET):
+        raise Invalid("set", "give exactly one of 'set' (a time) or 'advance_s' (seconds)")
+    if body.set is not UNSET:
+        return time_field(body.set, "set")
+    advance = body.advance_s
+    if isinstance(advance, bool) or not isinstance(advance, int | float) or advance < 0:
+        raise Invalid("advance_s", f"advance_s must be a number of seconds >= 0, got {advance}")
+    return engine.now() + round(advance * 1000)
+
+
+@router.post("/v1/admin/clock", **route_doc({200: ClockView}, ClockIn, "400 401 403 409 413 422"))
+async def set_clock(request: Request) -> Response:
+    """Move the manual clock (409 `clock_not_manual` on the real one, `clock_backwards`)."""
+    require(request, ADMIN)
+    engine = engine_of(request)
+    body = await read_json(request, _clock_in)
+    await engine.set_clock(_clock_target(engine, body))
+    return json_response(_clock_view(engine))
+
+
+@router.get("/v1/settings", **route_doc({200: SettingsView}))
+async def get_settings(request: Request) -> Response:
+    require(request, STAFF)
+    return await answer_read(request, settings_view(engine_of(request).state))
+
+
+@router.put("/v1/settings", **route_doc({200: SettingsView}, SettingsIn, "400 401 403 413 422"))
+async def put_settings(request: Request) -> Response:
+    """Change any subset; the rest stays. Journaled, so replay applies what was in force."""
+    require(request, ADMIN)
+    body = await read_json(request, _settings_in)
+    current = engine_of(request).state.settings
+    command = cmd.ChangeSettings(
+        current.logout_grace_s if body.logout_grace_s is UNSET else body.logout_grace_s,
+        current.stop_new_before_end_s
+        if body.stop_new_before_end_s is UNSET
+        else body.stop_new_before_end_s,
+        current.timezone if body.timezone is UNSET else body.timezone,
+    )
+    return await run(request, command)

@@ -1,0 +1,129 @@
+"""Orders: intake (single and batch), reads, completion and QA results."""
+
+from __future__ import annotations
+
+import time
+from typing import cast
+
+import msgspec
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.auth import ORDER_READERS, ORDERS, STAFF, require
+from api.body import check_order_id, read_body, read_json
+from api.context import answer_read, engine_of, metrics_of, run
+from api.errors import json_response
+from api.intake import decode_batch, decode_order
+from api.openapi import ref, route_doc
+from api.schemas import OrderIn, OrdersBatchDoc, QaIn
+from engine import commands as cmd
+from engine.errors import Forbidden, NotFound
+from engine.views import BatchResult, ErrorBody, ErrorInfo, OrderView, order_view
+from router.order import Order
+
+router = APIRouter(tags=["orders"])
+
+_qa_in = msgspec.json.Decoder(QaIn)
+
+
+@router.post(
+    "/v1/orders",
+    **route_doc({200: OrderView, 201: OrderView}, OrderIn, "400 401 403 409 413 422"),
+)
+async def post_order(request: Request) -> Response:
+    """201 new; 200 the same id and body again (its current view); 409 same id, other body."""
+    started = time.perf_counter()
+    require(request, ORDERS)
+    order = decode_order(await read_body(request))
+    reply = await engine_of(request).execute(cmd.SubmitOrders([order]))
+    response = json_response(reply.body, reply.status)
+    metrics_of(request).intake_single.observe(time.perf_counter() - started)
+    return response
+
+
+BATCH_RESULT = {
+    "title": "BatchResult",
+    "type": "object",
+    "properties": {
+        "results": {
+            "type": "array",
+            "description": "one per order, in order: its view, or an error naming orders[i].field",
+            "items": {"anyOf": [ref(OrderView), ref(ErrorBody)]},
+        }
+    },
+    "required": ["results"],
+}
+
+
+def _batch_error(body: ErrorBody, i: int) -> ErrorBody:
+    """An engine error for one item of a batch names the item's field: `orders[3].id`."""
+    detail = body.error.detail
+    if isinstance(detail, dict) and "field" in detail:
+        detail = {**detail, "field": f"orders[{i}].{detail['field']}"}
+    return ErrorBody(ErrorInfo(body.error.code, f"orders[{i}]: {body.error.message}", detail))
+
+
+@router.post(
+    "/v1/orders:batch",
+    **route_doc({200: BATCH_RESULT}, OrdersBatchDoc, "400 401 403 413 422"),
+)
+async def post_batch(request: Request) -> Response:
+    """Up to 1000 orders in one durable write; a bad item is an error result at its place."""
+    started = time.perf_counter()
+    require(request, ORDERS)
+    good, where, results = decode_batch(await read_body(request))
+    out: list[OrderView | ErrorBody | None] = list(results)
+    if good:
+        reply = await engine_of(request).execute(cmd.SubmitOrders(good))
+        # submit_orders answers one order with its own shape, many with a BatchResult.
+        bodies = [reply.body] if len(good) == 1 else reply.body.results
+        for i, body in zip(where, bodies, strict=True):
+            out[i] = _batch_error(body, i) if isinstance(body, ErrorBody) else body
+    # Every slot is filled now: an error from decoding, or the engine's answer.
+    response = json_response(BatchResult(cast(list[OrderView | ErrorBody], out)))
+    metrics_of(request).intake_batch.observe(time.perf_counter() - started)
+    return response
+
+
+def _order(request: Request, order_id: str) -> Order:
+    order = engine_of(request).state.orders.get(order_id)
+    if order is None:
+        raise NotFound(f"order {order_id!r} does not exist", code="order_not_found")
+    return order
+
+
+@router.get("/v1/orders/{order_id:path}", **route_doc({200: OrderView}, errors="401 403 404 422"))
+async def get_order(request: Request, order_id: str) -> Response:
+    """An agent key reads only orders assigned (or once assigned and completed) to it."""
+    who = require(request, ORDER_READERS | {"agent"})
+    check_order_id(order_id)
+    if who.role == "agent":
+        order = engine_of(request).state.orders.get(order_id)
+        if order is None or order.agent_id != who.agent_id:
+            raise Forbidden(f"order {order_id!r} is not assigned to agent {who.agent_id!r}")
+    return await answer_read(request, order_view(_order(request, order_id)))
+
+
+@router.post(
+    "/v1/orders/{order_id:path}/complete",
+    **route_doc({200: OrderView}, errors="401 403 404 409 422"),
+)
+async def complete(request: Request, order_id: str) -> Response:
+    """The platform, or the agent the order is assigned to; not assigned is 409."""
+    who = require(request, ORDERS | {"agent"})
+    check_order_id(order_id)
+    as_agent = who.agent_id if who.role == "agent" else None
+    return await run(request, cmd.CompleteOrder(order_id, as_agent))
+
+
+@router.post(
+    "/v1/orders/{order_id:path}/qa",
+    **route_doc({200: OrderView}, QaIn, "400 401 403 404 409 413 422"),
+)
+async def qa(request: Request, order_id: str) -> Response:
+    """A QA check of a completed order (feeds the accuracy KPI); a later one replaces it."""
+    who = require(request, STAFF)
+    check_order_id(order_id)
+    body = await read_json(request, _qa_in)
+    return await run(request, cmd.RecordQa(order_id, body.passed, who.by))

@@ -1,0 +1,103 @@
+"""Request bodies and the list envelopes the API adds around engine views.
+
+Bodies forbid unknown fields, so a typo such as `capcity` is a 422, not a
+silently ignored field. The same Structs generate the OpenAPI schemas.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from engine.views import AgentView, AuditView, LogoutRequestView
+
+
+class Body(Struct, forbid_unknown_fields=True):
+    """Base of every request body."""
+
+
+class AgentIn(Body):
+    name: Annotated[str, Meta(description="1..200 characters")]
+    team: Annotated[str, Meta(description="1..200 characters")]
+    capacity: Annotated[int, Meta(description="open orders at once, 1..50")]
+    skills: Annotated[list[str], Meta(description="up to 50 skills, each 1..200 characters")] = []
+
+
+class ShiftIn(Body):
+    agent_id: str
+    start: Annotated[str, Meta(description="RFC 3339 time, e.g. 2026-11-23T08:00:00Z")]
+    end: Annotated[str, Meta(description="RFC 3339 time, after start, at most 24 h later")]
+
+
+class ShiftsIn(Body):
+    shifts: list[ShiftIn]
+
+
+class AwayIn(Body):
+    reason: Annotated[str, Meta(description="why the agent steps away, 1..200 characters")]
+
+
+OrderId = Annotated[
+    str, Meta(min_length=1, max_length=128, description="any printable text, unique per order")
+]
+Skill = Annotated[str, Meta(min_length=1, max_length=200)]
+Priority = Annotated[int, Meta(ge=0, le=9, description="higher is served first")]
+
+
+class OrderIn(Body):
+    id: OrderId
+    skill: Skill | None = None
+    priority: Priority = 0
+    payload: dict[str, Any] | None = None
+
+
+class OrdersBatchIn(Body):
+    # Items stay raw so that one bad order is an error at its position, not a 422 for all.
+    orders: list[msgspec.Raw]
+
+
+class OrdersBatchDoc(Body):
+    """What the batch body looks like (for the docs); decoding uses OrdersBatchIn."""
+
+    orders: Annotated[list[OrderIn], Meta(min_length=1, max_length=1000)]
+
+
+class QaIn(Body):
+    passed: bool
+
+
+class KeyIn(Body):
+    role: Annotated[str, Meta(description="admin, supervisor, platform, agent or payroll")]
+    agent_id: Annotated[str | None, Meta(description="required for role agent only")] = None
+
+
+class ClockIn(Body):
+    set: Annotated[str | UnsetType, Meta(description="RFC 3339 time to jump to")] = UNSET
+    advance_s: Annotated[int | float | UnsetType, Meta(description="seconds forward, >= 0")] = UNSET
+
+
+class SettingsIn(Body):
+    logout_grace_s: Annotated[int | UnsetType, Meta(description="0..86400")] = UNSET
+    stop_new_before_end_s: Annotated[int | UnsetType, Meta(description="0..86400")] = UNSET
+    timezone: Annotated[str | UnsetType, Meta(description="IANA zone name")] = UNSET
+
+
+# -- envelopes -----------------------------------------------------------------------
+
+
+class AgentList(Struct):
+    agents: list[AgentView]
+
+
+class LogoutRequestList(Struct):
+    logout_requests: list[LogoutRequestView]
+
+
+class AuditList(Struct):
+    audit: list[AuditView]
+
+
+class Health(Struct):
+    status: str

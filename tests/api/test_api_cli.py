@@ -1,0 +1,104 @@
+"""The `seatflow` command in-process: keys create and replay on a real SQLite journal.
+
+`seatflow serve` is tested from outside, as a real process, in tests/e2e.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from api.auth import hash_key
+from engine import commands as cmd
+from engine.cli import main
+from engine.clock import ManualClock
+from engine.core import Engine
+from engine.sqlite_journal import SqliteJournal, lock_data_dir
+from engine.timeutil import parse_time
+
+
+def _seed(data: Path) -> None:
+    async def run() -> None:
+        engine = Engine(SqliteJournal.in_dir(data), ManualClock(parse_time("2026-11-23T09:00:00Z")))
+        await engine.execute(cmd.UpsertAgent("a1", "Ann", "north", ["pre"], 1))
+        await engine.execute(cmd.Login("a1"))
+        digest = b"\0" * 16
+        orders = [cmd.NewOrder(f"o{i}", "pre", 0, digest) for i in range(3)]
+        await engine.execute(cmd.SubmitOrders(orders))
+        await engine.close()
+
+    asyncio.run(run())
+
+
+def test_replay_summarizes_the_journal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _seed(tmp_path)
+    assert main(["replay", "--data", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "records        3 replayed in" in out
+    assert "last event     2026-11-23T09:00:00Z" in out
+    assert "agents         1: available 1" in out
+    assert "orders         3: assigned 1, queued 2" in out
+    assert "queues         pre 2" in out
+    assert "logout pending 0" in out
+
+
+def test_replay_reads_while_the_data_dir_is_locked(tmp_path: Path) -> None:
+    _seed(tmp_path)
+    fd = lock_data_dir(tmp_path)  # as a running server holds it
+    try:
+        assert main(["replay", "--data", str(tmp_path)]) == 0
+    finally:
+        import os
+
+        os.close(fd)
+
+
+def test_replay_without_a_journal_fails_clearly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["replay", "--data", str(tmp_path / "none")]) == 2
+    assert "no journal at" in capsys.readouterr().err
+    assert not (tmp_path / "none").exists()
+
+
+def test_keys_create_offline_appends_a_hashed_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _seed(tmp_path)
+    assert (
+        main(["keys", "create", "--role", "agent", "--agent", "a1", "--data", str(tmp_path)]) == 0
+    )
+    key = capsys.readouterr().out.strip()
+    engine = Engine(SqliteJournal.in_dir(tmp_path), ManualClock(0))
+    assert engine.recover() == 4
+    assert engine.state.keys == {hash_key(key): ("agent", "a1")}
+    # The key did not move the journal's (virtual) time forward.
+    assert engine.state.now == parse_time("2026-11-23T09:00:00Z")
+    asyncio.run(engine.close())
+
+
+def test_keys_create_refuses_bad_roles_and_a_running_server(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(["keys", "create", "--role", "agent", "--agent", "ghost", "--data", str(tmp_path)])
+        == 2
+    )
+    assert capsys.readouterr().err == "seatflow: agent 'ghost' does not exist\n"
+    fd = lock_data_dir(tmp_path)
+    try:
+        assert main(["keys", "create", "--role", "platform", "--data", str(tmp_path)]) == 2
+    finally:
+        import os
+
+        os.close(fd)
+    assert "the server is running" in capsys.readouterr().err
+
+
+def test_serve_with_redis_says_it_is_not_available(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--redis", "redis://127.0.0.1:6379"]) == 2
+    assert capsys.readouterr().err == (
+        "seatflow: the Redis backend is not available in this version yet\n"
+    )
