@@ -19,6 +19,7 @@ durable state.
 
 from __future__ import annotations
 
+import gc
 import logging
 from typing import cast
 
@@ -42,13 +43,27 @@ class Engine:
         self.failure: str | None = None
 
     def recover(self) -> int:
-        """Rebuild state from the journal; returns the number of records replayed."""
+        """Rebuild state from the journal; returns the number of records replayed.
+
+        Replay decides nothing, so the routing index is rebuilt once at the end rather
+        than kept up to date per event, and the cyclic GC is paused: everything built
+        here is long-lived, and is then frozen out of later collections.
+        """
         n = 0
         state = self.state
-        for seq, data in self.journal.replay(self.last_seq):
-            apply_record(state, decode_record(data))
-            self.last_seq = seq
-            n += 1
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        state.index.suspend()
+        try:
+            for seq, data in self.journal.replay(self.last_seq):
+                apply_record(state, decode_record(data))
+                self.last_seq = seq
+                n += 1
+        finally:
+            state.index.rebuild()
+            if gc_was_enabled:
+                gc.enable()
+        gc.freeze()
         if isinstance(self.clock, ManualClock) and self.clock.now_ms() < state.now:
             self.clock.set(state.now)
         return n

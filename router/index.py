@@ -19,16 +19,28 @@ ANY = "\x00any"  # the heap of every agent with room, for orders without a skill
 
 
 class AgentIndex:
-    __slots__ = ("_heaps", "_agents")
+    __slots__ = ("_heaps", "_agents", "_suspended")
 
     def __init__(self, agents: dict[str, Agent]) -> None:
         self._heaps: dict[str, list[Entry]] = {}
         self._agents = agents
+        self._suspended = False
+
+    def suspend(self) -> None:
+        """Stop indexing (replay makes no decisions); `rebuild` brings it back at once."""
+        self._suspended = True
+
+    def rebuild(self) -> None:
+        """Index every agent afresh; the choices depend only on agents, not on history."""
+        self._suspended = False
+        self._heaps.clear()
+        for agent in self._agents.values():
+            self.refresh(agent)
 
     def refresh(self, agent: Agent) -> None:
         """Call after any change to the agent: invalidates old entries, adds new ones."""
         agent.version += 1
-        if not agent.has_room():
+        if self._suspended or not agent.has_room():
             return
         entry = (
             agent.winding,
