@@ -7,8 +7,8 @@ comparisons cheap on the routing hot path.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 MS = 1000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
