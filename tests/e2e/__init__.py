@@ -1,0 +1,1 @@
+"""End-to-end tests: each starts the real `seatflow serve` process and talks HTTP to it."""
