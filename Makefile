@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 DATA   ?= ./seatflow-data
 
-.PHONY: setup setup-test serve test lint bench clean
+.PHONY: setup setup-test setup-browser serve test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,18 @@ lint: setup-test
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: lint
+# The board's browser tests drive Debian's Chromium (Playwright's own browser downloads
+# cannot work on an intranet). No-op when it is there; fails loudly when it cannot install.
+CHROMIUM ?= /usr/bin/chromium
+setup-browser:
+	@if [ -x "$(CHROMIUM)" ]; then echo "chromium: $(CHROMIUM)"; else \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; } \
+	    || { echo "error: could not install chromium (apt-get, as root); the board's browser tests need $(CHROMIUM)" >&2; exit 1; }; \
+	  [ -x "$(CHROMIUM)" ] || { echo "error: $(CHROMIUM) still missing after installing chromium" >&2; exit 1; }; \
+	fi
+
+test: lint setup-browser
 	$(BIN)/pytest
 
 bench: setup-test

@@ -22,7 +22,8 @@ from starlette.responses import Response
 from api import openapi
 from api.errors import error_response, on_http_error, on_seatflow_error, on_unexpected
 from api.metrics import Metrics
-from api.routes import admin, agents, logout, ops, orders, schedule
+from api.routes import admin, agents, board, logout, ops, orders, reports, schedule
+from api.stream import BoardStream
 from engine.core import Engine
 from engine.errors import SeatflowError
 from engine.state import State
@@ -68,7 +69,8 @@ def create_app(
 
     # Routes go straight onto the app (no include_router): FastAPI's included-router
     # wrappers cost more than the whole order intake. Orders first: the hot path.
-    routes = [r for m in (orders, agents, schedule, logout, admin, ops) for r in m.router.routes]
+    modules = (orders, agents, schedule, logout, admin, ops, reports, board)
+    routes = [r for m in modules for r in m.router.routes]
     app = FastAPI(
         title=title, version="1", description=DESCRIPTION, lifespan=lifespan, routes=routes
     )
@@ -87,6 +89,7 @@ def create_app(
 def _attach(app: FastAPI, engine: Engine) -> None:
     app.state.engine = engine
     app.state.metrics.start(engine.state)
+    app.state.board_stream = BoardStream(engine)  # listens from the start: the chart's hour
 
 
 def _state_of(app: FastAPI) -> State:

@@ -13,7 +13,7 @@ from engine.reports import utilization_today
 from engine.state import State
 from engine.timeutil import format_time
 from engine.views import LogoutRequestView, request_view
-from presence.agent import AVAILABLE, AWAY, OFFLINE, Agent
+from presence.agent import AVAILABLE, AWAY, Agent
 from presence.requests import PENDING
 
 
@@ -79,7 +79,7 @@ def _agent(state: State, a: Agent) -> BoardAgent:
     )
 
 
-def _queues(state: State, now: int) -> list[BoardQueue]:
+def queue_rows(state: State, now: int) -> list[BoardQueue]:
     out = []
     for skill, depth, _ in state.queues.depths():
         oldest = min(state.orders[o].created_at for o in state.queues.ordered(skill))
@@ -105,31 +105,44 @@ def _teams(agents: list[Agent]) -> list[BoardTeam]:
     return sorted(teams.values(), key=lambda t: t.team)
 
 
-def build_board(state: State, now: int) -> Board:
-    agents = sorted(state.agents.values(), key=lambda a: a.id)
-    teams = _teams(agents)
-    pending = sorted(
-        (r for r in state.requests.values() if r.status == PENDING), key=lambda r: r.requested_at
-    )
+def build_totals(state: State, pending_logout_requests: int) -> BoardTotals:
+    """Center totals (also sent by the board stream in every update)."""
+    available = away = offline = load = capacity = 0
+    for a in state.agents.values():
+        if a.state == AVAILABLE:
+            available += 1
+        elif a.state == AWAY:
+            away += 1
+        else:
+            offline += 1
+        load += len(a.open_orders)
+        capacity += a.capacity
     c = state.counters
-    totals = BoardTotals(
-        agents=len(agents),
-        available=sum(t.available for t in teams),
-        away=sum(t.away for t in teams),
-        offline=sum(1 for a in agents if a.state == OFFLINE),
-        load=sum(t.load for t in teams),
-        capacity=sum(t.capacity for t in teams),
+    return BoardTotals(
+        agents=len(state.agents),
+        available=available,
+        away=away,
+        offline=offline,
+        load=load,
+        capacity=capacity,
         queued=len(state.queues),
-        pending_logout_requests=len(pending),
+        pending_logout_requests=pending_logout_requests,
         orders_received=c.received,
         orders_assigned=c.assigned,
         orders_completed=c.completed,
     )
+
+
+def build_board(state: State, now: int) -> Board:
+    agents = sorted(state.agents.values(), key=lambda a: a.id)
+    pending = sorted(
+        (r for r in state.requests.values() if r.status == PENDING), key=lambda r: r.requested_at
+    )
     return Board(
         format_time(now),
         [_agent(state, a) for a in agents],
-        _queues(state, now),
-        teams,
+        queue_rows(state, now),
+        _teams(agents),
         [request_view(r) for r in pending],
-        totals,
+        build_totals(state, len(pending)),
     )

@@ -4,6 +4,8 @@
                    [--clock real|manual] [--redis URL] [--access-log]
     seatflow keys create --role ROLE [--agent ID] [--data DIR]
     seatflow replay [--data DIR]
+    seatflow payroll YYYY-MM [--data DIR] [--format table|csv|xlsx] [--output FILE]
+    seatflow simulate ... | seatflow staffing ...   (bench/sim/cli.py)
 
 `serve` and `keys create` take the data directory's lock (one writer per
 journal); `replay` only reads, so it works beside a running server (SQLite WAL).
@@ -25,6 +27,7 @@ from engine.clock import Clock, ManualClock, RealClock
 from engine.commands import CreateKey
 from engine.core import Engine
 from engine.errors import SeatflowError
+from engine.payroll import cli as payroll_cli
 from engine.sqlite_journal import JOURNAL_FILE, DataDirLocked, SqliteJournal, lock_data_dir
 from engine.timeutil import format_time
 
@@ -55,6 +58,11 @@ def _parser() -> argparse.ArgumentParser:
 
     replay = sub.add_parser("replay", help="rebuild state from the journal and summarize it")
     replay.add_argument("--data", type=Path, default=Path("./seatflow-data"))
+    payroll_cli.add_parser(sub)
+
+    from bench.sim.cli import add_commands  # simulate, staffing (their code is in bench/sim)
+
+    add_commands(sub)
     return p
 
 
@@ -107,6 +115,7 @@ def serve(args: argparse.Namespace) -> int:
         _recover(engine)
         _start_manual(engine)
         log.info("clock %s at %s", args.clock, format_time(engine.now()))
+        payroll_cli.warm_kernel()
         return engine
 
     app = create_app(factory, admin_key=admin_key)
@@ -119,9 +128,12 @@ def serve(args: argparse.Namespace) -> int:
         access_log=args.access_log,
         log_level="info",
         lifespan="on",
+        timeout_graceful_shutdown=10,  # a client that stopped reading cannot hold shutdown up
     )
+    server = uvicorn.Server(config)
+    app.state.stopping = lambda: server.should_exit  # open board streams end on shutdown
     try:
-        uvicorn.Server(config).run()
+        server.run()
     finally:
         os.close(lock)
     return 0
@@ -217,6 +229,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(args)
     if args.command == "keys":
         return keys_create(args)
+    if args.command == "payroll":
+        return payroll_cli.run(args)
+    if args.command in ("simulate", "staffing"):
+        return int(args.run(args))
     return replay(args)
 
 

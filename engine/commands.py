@@ -99,3 +99,10 @@ class ChangeSettings(Command):
     logout_grace_s: int
     stop_new_before_end_s: int
     timezone: str
+
+
+class SetPayrollScheme(Command):
+    effective_from: str
+    currency: str
+    thresholds: list[int]
+    rates_cents: list[int]

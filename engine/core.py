@@ -19,8 +19,11 @@ durable state.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import cast
 
 from engine.clock import Clock, ManualClock
@@ -33,6 +36,11 @@ from engine.state import State, apply_record
 
 log = logging.getLogger("seatflow.engine")
 
+# Called with each record once it is durable, in journal order (the live board feed).
+# Listeners must be cheap (mark dirty, append to a bounded buffer): they run on the
+# event loop between commands. One that raises is logged and never breaks the engine.
+Listener = Callable[[Record], None]
+
 
 class Engine:
     def __init__(self, journal: Journal, clock: Clock) -> None:
@@ -41,6 +49,9 @@ class Engine:
         self.state = State()
         self.last_seq = 0
         self.failure: str | None = None
+        self.listeners: list[Listener] = []
+        # Records appended while listeners exist, waiting to become durable, in order.
+        self._undelivered: deque[tuple[asyncio.Future[int], Record]] = deque()
 
     def recover(self) -> int:
         """Rebuild state from the journal; returns the number of records replayed.
@@ -97,9 +108,13 @@ class Engine:
             if tx.events:
                 record = Record(now, cast(list[AnyEvent], tx.events))
                 pending = self.journal.append(encode_record(record))
+                if self.listeners:
+                    pending = self._watch(pending, record)
         try:
             if pending is not None:
-                self.last_seq = await pending
+                # Shielded: a caller that goes away (client hang-up) must not cancel the
+                # journal's own future; the record is written and delivered regardless.
+                self.last_seq = await asyncio.shield(pending)
             else:
                 await self.journal.flush()
         except JournalError as exc:
@@ -107,6 +122,30 @@ class Engine:
             log.error("journal failed, refusing further commands: %s", exc)
             self._check_ready()
         return reply
+
+    def _watch(self, pending: Awaitable[int], record: Record) -> asyncio.Future[int]:
+        """Queue the record for the listeners; delivered when it (and all before it) is durable.
+
+        The callback is added before the command awaits, so listeners see a record
+        before its reply is sent.
+        """
+        fut = asyncio.ensure_future(pending)
+        self._undelivered.append((fut, record))
+        fut.add_done_callback(self._deliver)
+        return fut
+
+    def _deliver(self, _: object = None) -> None:
+        queue = self._undelivered
+        while queue and queue[0][0].done():
+            fut, record = queue.popleft()
+            # A failed (or, defensively, cancelled) write is not known durable: never shown.
+            if fut.cancelled() or fut.exception() is not None:
+                continue
+            for listener in self.listeners:
+                try:
+                    listener(record)
+                except Exception:
+                    log.exception("engine listener %r failed; the engine goes on", listener)
 
     async def durable(self) -> None:
         """Wait until all state a reader might see is durable (read-your-acks)."""

@@ -127,6 +127,15 @@ class SettingsChanged(Event):
     timezone: str
 
 
+class PayrollSchemeSet(Event):
+    """A version of the tiered piece rate, in force from month `effective_from` ("YYYY-MM")."""
+
+    effective_from: str
+    currency: str
+    thresholds: tuple[int, ...]
+    rates_cents: tuple[int, ...]
+
+
 AnyEvent = (
     AgentUpserted
     | ShiftsAdded
@@ -146,6 +155,7 @@ AnyEvent = (
     | KeyCreated
     | ClockSet
     | SettingsChanged
+    | PayrollSchemeSet
 )
 
 

@@ -85,4 +85,9 @@ def fingerprint(state: State) -> dict[str, Any]:
         },
         "transitions": {a: [list(t) for t in ts] for a, ts in sorted(state.transitions.items())},
         "audit": [[e.at, e.agent_id, e.action, e.request_id, e.by] for e in state.audit],
+        "tallies": {"timezone": state.tallies.timezone, "days": state.tallies.dump()},
+        "schemes": {
+            m: [s.currency, list(s.thresholds), list(s.rates_cents)]
+            for m, s in sorted(state.schemes.items())
+        },
     }

@@ -14,6 +14,8 @@ from typing import Any
 from engine import commands as cmd
 from engine import events as ev
 from engine.errors import Conflict, Forbidden, Invalid, NotFound, SeatflowError
+from engine.payroll.scheme import check_scheme
+from engine.payroll.views import scheme_view
 from engine.settings import Settings
 from engine.state import ROUTING, State, apply
 from engine.views import (
@@ -261,6 +263,15 @@ def change_settings(tx: Tx, c: cmd.ChangeSettings) -> Reply:
     return Reply(200, SettingsView(s.logout_grace_s, s.stop_new_before_end_s, s.timezone))
 
 
+def set_payroll_scheme(tx: Tx, c: cmd.SetPayrollScheme) -> Reply:
+    """Add a scheme version, or replace the one with the same effective_from."""
+    s = check_scheme(c.effective_from, c.currency, c.thresholds, c.rates_cents)
+    created = s.effective_from not in tx.state.schemes
+    if tx.state.schemes.get(s.effective_from) != s:
+        tx.emit(ev.PayrollSchemeSet(s.effective_from, s.currency, s.thresholds, s.rates_cents))
+    return Reply(201 if created else 200, scheme_view(s))
+
+
 def set_clock(tx: Tx, c: cmd.SetClock) -> Reply:
     # The engine runs this command at time c.to, so the record carries the new time.
     tx.emit(ev.ClockSet(c.to))
@@ -283,6 +294,7 @@ HANDLERS: dict[type, Callable[[Tx, Any], Reply]] = {
     cmd.CreateKey: create_key,
     cmd.ChangeSettings: change_settings,
     cmd.SetClock: set_clock,
+    cmd.SetPayrollScheme: set_payroll_scheme,
 }
 
 

@@ -7,10 +7,13 @@ clipped at the engine's current time, since nobody is on duty in the future.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from engine.state import State
 from presence.timeline import TimeSplit, split_time
+
+if TYPE_CHECKING:  # state imports the payroll tallies, which use day_start from here
+    from engine.state import State
 
 
 def day_start(now_ms: int, timezone: str) -> int:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine import events as ev
+from engine.payroll.scheme import Scheme
+from engine.payroll.tallies import Tallies
 from engine.settings import Settings
 from presence.agent import AVAILABLE, AWAY, OFFLINE, Agent
 from presence.requests import APPROVED, CLOSED, DENIED, LogoutRequest
@@ -66,6 +68,10 @@ class State:
     # each agent's one live timer, so re-scheduling does not pile up duplicates.
     timers: list[tuple[int, str]] = field(default_factory=list)
     timer_at: dict[str, int] = field(default_factory=dict)
+    # Completed orders and QA results per agent per local day (engine.payroll.tallies).
+    tallies: Tallies = field(default_factory=Tallies)
+    # Piece-rate scheme versions by effective_from month ("YYYY-MM").
+    schemes: dict[str, Scheme] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.index = AgentIndex(self.agents)
@@ -216,10 +222,14 @@ def _order_completed(state: State, e: ev.OrderCompleted, at: int) -> None:
     del agent.open_orders[e.order_id]
     state.index.refresh(agent)
     state.counters.completed += 1
+    state.tallies.completed(e.agent_id, at)
 
 
 def _qa_recorded(state: State, e: ev.QaRecorded, at: int) -> None:
-    state.orders[e.order_id].qa_passed = e.passed
+    order = state.orders[e.order_id]
+    if order.agent_id is not None and order.completed_at is not None:
+        state.tallies.qa(order.agent_id, order.completed_at, order.qa_passed, e.passed)
+    order.qa_passed = e.passed
 
 
 def _key_created(state: State, e: ev.KeyCreated, at: int) -> None:
@@ -234,6 +244,21 @@ def _settings_changed(state: State, e: ev.SettingsChanged, at: int) -> None:
     state.settings = Settings(e.logout_grace_s, e.stop_new_before_end_s, e.timezone)
     for agent_id in state.agents:
         _rewind(state, agent_id, at)
+    if e.timezone != state.tallies.timezone:
+        state.tallies.rebuild(
+            e.timezone,
+            (
+                (o.agent_id, o.completed_at, o.qa_passed)
+                for o in state.orders.values()
+                if o.status == COMPLETED and o.agent_id is not None and o.completed_at is not None
+            ),
+        )
+
+
+def _payroll_scheme_set(state: State, e: ev.PayrollSchemeSet, at: int) -> None:
+    state.schemes[e.effective_from] = Scheme(
+        e.effective_from, e.currency, e.thresholds, e.rates_cents
+    )
 
 
 _APPLY: dict[type, Callable[[State, Any, int], None]] = {
@@ -255,6 +280,7 @@ _APPLY: dict[type, Callable[[State, Any, int], None]] = {
     ev.KeyCreated: _key_created,
     ev.ClockSet: _clock_set,
     ev.SettingsChanged: _settings_changed,
+    ev.PayrollSchemeSet: _payroll_scheme_set,
 }
 
 

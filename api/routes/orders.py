@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
-from typing import cast
+from typing import Any, cast
 
 import msgspec
 from fastapi import APIRouter
+from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from api.auth import ORDER_READERS, ORDERS, STAFF, require
 from api.body import check_order_id, read_body, read_json
@@ -24,13 +26,28 @@ from router.order import Order
 
 router = APIRouter(tags=["orders"])
 
+
+class LeanRoute(APIRoute):
+    """An APIRoute, so OpenAPI documents it, whose endpoint takes the bare Request.
+
+    Order intake is the hot path: this skips FastAPI's per-request dependency solving
+    and its two exit stacks (about a tenth of the server's time per order, measured
+    with py-spy in bench/RESULTS.md). Errors still reach the app's handlers: they
+    propagate to Starlette's ExceptionMiddleware, which answers them as for any route.
+    """
+
+    def __init__(self, path: str, endpoint: Any, **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            response = await endpoint(Request(scope, receive, send))
+            await response(scope, receive, send)
+
+        self.app = app
+
 _qa_in = msgspec.json.Decoder(QaIn)
 
 
-@router.post(
-    "/v1/orders",
-    **route_doc({200: OrderView, 201: OrderView}, OrderIn, "400 401 403 409 413 422"),
-)
 async def post_order(request: Request) -> Response:
     """201 new; 200 the same id and body again (its current view); 409 same id, other body."""
     started = time.perf_counter()
@@ -64,10 +81,6 @@ def _batch_error(body: ErrorBody, i: int) -> ErrorBody:
     return ErrorBody(ErrorInfo(body.error.code, f"orders[{i}]: {body.error.message}", detail))
 
 
-@router.post(
-    "/v1/orders:batch",
-    **route_doc({200: BATCH_RESULT}, OrdersBatchDoc, "400 401 403 413 422"),
-)
 async def post_batch(request: Request) -> Response:
     """Up to 1000 orders in one durable write; a bad item is an error result at its place."""
     started = time.perf_counter()
@@ -84,6 +97,22 @@ async def post_batch(request: Request) -> Response:
     response = json_response(BatchResult(cast(list[OrderView | ErrorBody], out)))
     metrics_of(request).intake_batch.observe(time.perf_counter() - started)
     return response
+
+
+router.add_api_route(
+    "/v1/orders",
+    post_order,
+    methods=["POST"],
+    route_class_override=LeanRoute,
+    **route_doc({200: OrderView, 201: OrderView}, OrderIn, "400 401 403 409 413 422"),
+)
+router.add_api_route(
+    "/v1/orders:batch",
+    post_batch,
+    methods=["POST"],
+    route_class_override=LeanRoute,
+    **route_doc({200: BATCH_RESULT}, OrdersBatchDoc, "400 401 403 413 422"),
+)
 
 
 def _order(request: Request, order_id: str) -> Order:

@@ -65,6 +65,7 @@ Make = Callable[[Ctx], tuple[str, Any]]
 YES_ADMIN = {"admin"}
 YES_SUP = {"admin", "supervisor"}
 EVERYONE = set(ROLES)
+REPORTS = {"admin", "supervisor", "payroll"}
 
 
 def _fixed(path: str, body: Any = None) -> Make:
@@ -74,6 +75,7 @@ def _fixed(path: str, body: Any = None) -> Make:
 # (name, method, make path and body, roles allowed)
 ROUTES: list[tuple[str, str, Make, set[str]]] = [
     ("healthz", "GET", _fixed("/healthz"), EVERYONE),
+    ("board page", "GET", _fixed("/board"), EVERYONE),
     ("create key", "POST", _fixed("/v1/keys", {"role": "payroll"}), YES_ADMIN),
     ("move clock", "POST", _fixed("/v1/admin/clock", {"advance_s": 0}), YES_ADMIN),
     ("put settings", "PUT", _fixed("/v1/settings", {"logout_grace_s": 600}), YES_ADMIN),
@@ -123,9 +125,21 @@ ROUTES: list[tuple[str, str, Make, set[str]]] = [
      lambda c: (f"/v1/orders/{c.order_of('ry')}/complete", None), {"admin", "platform"}),
     ("qa", "POST", _fixed("/v1/orders/r-done/qa", {"passed": True}), YES_SUP),
     ("board", "GET", _fixed("/v1/board"), YES_SUP),
+    ("board stream", "GET", _fixed("/v1/board/stream"), YES_SUP),
     ("metrics", "GET", _fixed("/metrics"), YES_SUP),
+    ("utilization", "GET", _fixed("/v1/utilization"), REPORTS),
+    ("put payroll scheme", "PUT",
+     _fixed("/v1/payroll/scheme", {"effective_from": "2026-01", "thresholds": [10],
+                                   "rates_cents": [100, 120]}), {"admin", "payroll"}),
+    ("get payroll schemes", "GET", _fixed("/v1/payroll/scheme"), REPORTS),
+    ("payroll month", "GET", _fixed("/v1/payroll/2026-11"), REPORTS),
+    ("payroll month csv", "GET", _fixed("/v1/payroll/2026-11?format=csv"), REPORTS),
+    ("payroll baseline", "POST", _fixed("/v1/payroll/baseline", {"months": ["2026-11"]}),
+     REPORTS),
+    ("contests", "GET", _fixed("/v1/contests/2026-W48"), REPORTS),
+    ("warnings", "GET", _fixed("/v1/warnings/2026-11"), REPORTS),
 ]  # fmt: skip
-PUBLIC = {"healthz"}
+PUBLIC = {"healthz", "board page"}
 
 
 @pytest.fixture(scope="module")

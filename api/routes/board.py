@@ -1,0 +1,91 @@
+"""The floor managers' live board: the page (public, it asks for a key) and its event stream.
+
+The page and its script and style ship inside the package (api/static), so a
+floor on an intranet needs nothing from the internet. The stream is
+`text/event-stream`; browsers read it with fetch() so the key travels in the
+Authorization header, never in a URL.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from api.auth import STAFF, require
+from api.openapi import route_doc
+from api.stream import BoardStream
+
+router = APIRouter(tags=["board"])
+
+# The page runs only its own script and style and talks only to this server.
+_PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+        "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+_TYPES = {
+    "board.html": "text/html; charset=utf-8",
+    "board.js": "text/javascript; charset=utf-8",
+    "board.css": "text/css; charset=utf-8",
+}
+
+
+@cache
+def _asset(name: str) -> bytes:
+    return resources.files("api").joinpath("static", name).read_bytes()
+
+
+def _serve(name: str) -> Response:
+    return Response(_asset(name), media_type=_TYPES[name], headers=_PAGE_HEADERS)
+
+
+@router.get(
+    "/board",
+    responses={200: {"description": "the live board page", "content": {"text/html": {}}}},
+)
+async def board_page() -> Response:
+    """The live board for floor managers (HTML); it asks for a supervisor key once."""
+    return _serve("board.html")
+
+
+@router.get("/board/board.js", include_in_schema=False)
+async def board_script() -> Response:
+    return _serve("board.js")
+
+
+@router.get("/board/board.css", include_in_schema=False)
+async def board_style() -> Response:
+    return _serve("board.css")
+
+
+def stream_of(request: Request) -> BoardStream:
+    stream: BoardStream = request.app.state.board_stream
+    return stream
+
+
+_STREAM_DOC = route_doc({200: {}})
+_STREAM_DOC["responses"][200] = {
+    "description": "Server-Sent Events: `snapshot`, then `delta` events (at most ~10 a second)",
+    "content": {"text/event-stream": {}},
+}
+
+
+@router.get("/v1/board/stream", **_STREAM_DOC)
+async def board_stream(request: Request) -> Response:
+    """Live board: a `snapshot` event, then coalesced `delta` events; see docs/api-notes.md."""
+    require(request, STAFF)
+    stopping = getattr(request.app.state, "stopping", None)
+    messages = stream_of(request).messages(*(() if stopping is None else (stopping,)))
+    return StreamingResponse(
+        messages,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,174 @@
+"""Reports: utilization over any window, the payroll scheme and monthly payroll
+(JSON, CSV, XLSX), the baseline from history, weekly contests and KPI warnings.
+
+Readers are admin, supervisor and payroll (roles.md); the scheme is set by admin
+and payroll. Reports only read state; numbers are built in engine.payroll.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from fastapi import APIRouter, Query
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.auth import require
+from api.body import check_agent_id, read_json
+from api.context import answer_read, engine_of, run
+from api.openapi import route_doc
+from api.query import time_field
+from engine import commands as cmd
+from engine.errors import Invalid
+from engine.payroll import baseline as bl
+from engine.payroll.contests import ContestView, WarningsView, contest, warnings
+from engine.payroll.export import to_csv, to_xlsx
+from engine.payroll.report import payroll_report, utilization_report
+from engine.payroll.views import PayrollReport, SchemeList, SchemeView, UtilizationReport
+from engine.payroll.views import scheme_view as view_of_scheme
+from engine.reports import day_start
+
+router = APIRouter(tags=["reports"])
+
+READERS = frozenset({"admin", "supervisor", "payroll"})
+SCHEME_WRITERS = frozenset({"admin", "payroll"})
+DEFAULT_POINTS = (3, 2, 1)
+DEFAULT_BOTTOM_N = 3
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class SchemeIn(msgspec.Struct, forbid_unknown_fields=True):
+    effective_from: Annotated[str, msgspec.Meta(description="first month in force, YYYY-MM")]
+    thresholds: Annotated[list[int], msgspec.Meta(description="orders per month, rising")]
+    rates_cents: Annotated[list[int], msgspec.Meta(description="one per band, cents per order")]
+    currency: Annotated[str, msgspec.Meta(description="ISO 4217 code")] = "CNY"
+
+
+class BaselineIn(msgspec.Struct, forbid_unknown_fields=True):
+    months: Annotated[list[str], msgspec.Meta(description="YYYY-MM, 1..36 distinct months")]
+    min_utilization: Annotated[float, msgspec.Meta(description="0.0..1.0")] = 0.0
+    tiers: Annotated[int, msgspec.Meta(description="1..5 thresholds to suggest")] = 3
+    method: Annotated[str, msgspec.Meta(description="normal | stddev")] = "normal"
+
+
+_scheme_in = msgspec.json.Decoder(SchemeIn)
+_baseline_in = msgspec.json.Decoder(BaselineIn)
+
+
+@router.get("/v1/utilization", **route_doc({200: UtilizationReport}, errors="401 403 404 422"))
+async def utilization(
+    request: Request,
+    from_: Annotated[str | None, Query(alias="from")] = None,
+    to: str | None = None,
+    agent_id: str | None = None,
+    team: str | None = None,
+) -> Response:
+    """Per agent and team: scheduled, on duty, away, outside schedule, utilization
+    (conformance) and logout counts in [from, to). Defaults: from local midnight
+    today (setting `timezone`) to now; the window is clipped at now."""
+    require(request, READERS)
+    engine = engine_of(request)
+    now = engine.now()
+    lo = day_start(now, engine.state.settings.timezone) if from_ is None else time_field(
+        from_, "from")
+    hi = now if to is None else time_field(to, "to")
+    if hi <= lo:
+        raise Invalid("to", "to must be after from")
+    if agent_id is not None:
+        check_agent_id(agent_id)
+    report = utilization_report(engine.state, lo, hi, now, agent_id, team)
+    return await answer_read(request, report)
+
+
+@router.put(
+    "/v1/payroll/scheme",
+    **route_doc({200: SchemeView, 201: SchemeView}, SchemeIn, "400 401 403 413 422"),
+)
+async def put_scheme(request: Request) -> Response:
+    """Add the scheme version in force from `effective_from` (201), or replace it (200)."""
+    require(request, SCHEME_WRITERS)
+    b = await read_json(request, _scheme_in)
+    return await run(
+        request, cmd.SetPayrollScheme(b.effective_from, b.currency, b.thresholds, b.rates_cents)
+    )
+
+
+@router.get("/v1/payroll/scheme", **route_doc({200: SchemeList}))
+async def get_schemes(request: Request) -> Response:
+    """Every scheme version, oldest first."""
+    require(request, READERS)
+    schemes = engine_of(request).state.schemes
+    return await answer_read(
+        request, SchemeList([view_of_scheme(schemes[m]) for m in sorted(schemes)])
+    )
+
+
+@router.post(
+    "/v1/payroll/baseline",
+    **route_doc({200: bl.BaselineView}, BaselineIn, "400 401 403 409 413 422"),
+)
+async def baseline(request: Request) -> Response:
+    """The suggested base and thresholds from the given months (method in docs)."""
+    require(request, READERS)
+    b = await read_json(request, _baseline_in)
+    engine = engine_of(request)
+    view = bl.baseline(engine.state, b.months, b.min_utilization, b.tiers, b.method, engine.now())
+    return await answer_read(request, view)
+
+
+@router.get(
+    "/v1/payroll/{month}",
+    **route_doc(
+        {200: PayrollReport}, errors="401 403 409 422"
+    ),
+)
+async def payroll(
+    request: Request, month: str, format: str = "json"
+) -> Response:
+    """The month's payroll per agent and totals; `?format=csv` or `?format=xlsx`."""
+    require(request, READERS)
+    if format not in ("json", "csv", "xlsx"):
+        raise Invalid("format", f"format {format[:20]!r} is not one of json, csv, xlsx")
+    engine = engine_of(request)
+    report = payroll_report(engine.state, month, engine.now())
+    if format == "json":
+        return await answer_read(request, report)
+    await engine.durable()
+    name = f"payroll-{report.month}.{format}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if format == "csv":
+        return Response(to_csv(report), media_type="text/csv; charset=utf-8", headers=headers)
+    return Response(to_xlsx(report), media_type=XLSX, headers=headers)
+
+
+def _points(text: str | None) -> tuple[int, ...]:
+    if text is None:
+        return DEFAULT_POINTS
+    parts = text.split(",")
+    if not 1 <= len(parts) <= 10 or not all(p.strip().isdigit() for p in parts):
+        raise Invalid("points", f"points {text[:40]!r} must be 1..10 whole numbers like '3,2,1'")
+    values = tuple(int(p) for p in parts)
+    if max(values) > 1000:
+        raise Invalid("points", "points must each be 0..1000")
+    return values
+
+
+@router.get("/v1/contests/{week}", **route_doc({200: ContestView}, errors="401 403 422"))
+async def get_contest(request: Request, week: str, points: str | None = None) -> Response:
+    """An ISO week's boards (`2026-W48`); `?points=3,2,1` are the points of places 1, 2, 3."""
+    require(request, READERS)
+    engine = engine_of(request)
+    view = contest(engine.state, week, _points(points), engine.now())
+    return await answer_read(request, view)
+
+
+@router.get("/v1/warnings/{month}", **route_doc({200: WarningsView}, errors="401 403 422"))
+async def get_warnings(request: Request, month: str, bottom_n: str | None = None) -> Response:
+    """Agents in the bottom N of a key KPI this month and the month before (`?bottom_n=3`)."""
+    require(request, READERS)
+    n = DEFAULT_BOTTOM_N if bottom_n is None else int(bottom_n) if bottom_n.isdigit() else 0
+    if not 1 <= n <= 1000:
+        raise Invalid("bottom_n", f"bottom_n {str(bottom_n)[:20]!r} is not a number 1..1000")
+    engine = engine_of(request)
+    return await answer_read(request, warnings(engine.state, month, n, engine.now()))

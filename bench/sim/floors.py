@@ -1,0 +1,300 @@
+"""The floors a simulated day runs on: seatflow's engine, or a model of another router.
+
+Both speak to the simulator (`Sink`) the same way: every assignment, release and
+agent state change is reported back with its time. `EngineFloor` drives the real
+`Engine.execute` (manual clock, a journal that decodes what it is given) and
+reports what the journal records; `ModelFloor` re-implements another product's
+selection rule over the same agent and order records, with no guard: a logout
+takes effect at once and leaves open orders with the agent who left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Iterator
+from typing import Protocol
+
+from bench.drive import run_now
+from bench.sim.scenario import AgentPlan
+from bench.sim.strategies import Strategy
+from engine import commands as cmd
+from engine import events as ev
+from engine.clock import ManualClock
+from engine.core import Engine
+from engine.events import decode_record
+from engine.invariants import check, check_open
+from engine.settings import Settings
+from presence.agent import AVAILABLE, AWAY, OFFLINE, Agent
+from router.order import ASSIGNED, COMPLETED, QUEUED, Order
+from router.queue import OrderQueues
+
+
+class Sink(Protocol):
+    def assigned(self, order_id: str, agent_id: str, at: int) -> None: ...
+    def released(self, order_id: str, at: int) -> None: ...
+    def completed(self, order_id: str, at: int) -> None: ...
+    def agent_state(self, agent_id: str, state: str, at: int) -> None: ...
+    def requested(self, agent_id: str, request_id: str, at: int) -> None: ...
+
+
+class Floor(Protocol):
+    guarded: bool
+
+    def setup(self, plans: list[AgentPlan], at: int) -> None: ...
+    def login(self, agent_id: str, at: int) -> None: ...
+    def away(self, agent_id: str, at: int) -> None: ...
+    def available(self, agent_id: str, at: int) -> None: ...
+    def logout(self, agent_id: str, at: int) -> None: ...
+    def force_logout(self, agent_id: str, at: int) -> None: ...
+    def decide(self, request_id: str, approve: bool, at: int) -> None: ...
+    def submit(self, order_id: str, skill: str | None, priority: int, at: int) -> None: ...
+    def complete(self, order_id: str, at: int) -> None: ...
+    def rescue(self, order_id: str, at: int) -> None: ...
+    def state_of(self, agent_id: str) -> str: ...
+    def violations(self, full: bool) -> list[str]: ...
+
+
+class TapJournal:
+    """A journal for the simulator: durable at once, hands each record to a reader, keeps
+    them only when asked (tests replay them). Counts what a real journal would write."""
+
+    def __init__(self, keep: bool = False) -> None:
+        self.keep = keep
+        self.records: list[bytes] = []
+        self.pending: list[bytes] = []
+        self.count = 0
+        self.bytes = 0
+
+    def replay(self, after: int = 0) -> Iterator[tuple[int, bytes]]:
+        for i in range(after, len(self.records)):
+            yield i + 1, self.records[i]
+
+    def append(self, record: bytes) -> Awaitable[int]:
+        self.count += 1
+        self.bytes += len(record)
+        self.pending.append(record)
+        if self.keep:
+            self.records.append(record)
+        fut: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        fut.set_result(self.count)
+        return fut
+
+    async def flush(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+class EngineFloor:
+    """seatflow itself: every step is a command through `Engine.execute`."""
+
+    guarded = True
+
+    def __init__(self, sink: Sink, start: int, keep_journal: bool = False) -> None:
+        self.sink = sink
+        self.clock = ManualClock(start)
+        self.journal = TapJournal(keep_journal)
+        self.engine = Engine(self.journal, self.clock)
+
+    def _run(self, command: cmd.Command, at: int) -> None:
+        if at > self.clock.now_ms():
+            self.clock.set(at)
+        run_now(self.engine.execute(command))
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        sink = self.sink
+        pending = self.journal.pending
+        for data in pending:
+            record = decode_record(data)
+            at = record.at
+            for e in record.events:
+                if isinstance(e, ev.OrderAssigned):
+                    sink.assigned(e.order_id, e.agent_id, at)
+                elif isinstance(e, ev.OrderReleased):
+                    sink.released(e.order_id, at)
+                elif isinstance(e, ev.OrderCompleted):
+                    sink.completed(e.order_id, at)
+                elif isinstance(e, ev.AgentLoggedIn | ev.AgentBecameAvailable):
+                    sink.agent_state(e.agent_id, AVAILABLE, at)
+                elif isinstance(e, ev.AgentWentAway):
+                    sink.agent_state(e.agent_id, AWAY, at)
+                elif isinstance(e, ev.AgentLoggedOut):
+                    sink.agent_state(e.agent_id, OFFLINE, at)
+                elif isinstance(e, ev.LogoutRequested):
+                    sink.requested(e.agent_id, e.request_id, at)
+        pending.clear()
+
+    def setup(self, plans: list[AgentPlan], at: int) -> None:
+        for p in plans:
+            self._run(cmd.UpsertAgent(p.id, p.id, p.team, list(p.skills), p.capacity), at)
+        self._run(
+            cmd.AddShifts([ev.ShiftSpec(p.id, s, e) for p in plans for s, e in p.shifts]), at
+        )
+
+    def login(self, agent_id: str, at: int) -> None:
+        self._run(cmd.Login(agent_id), at)
+
+    def away(self, agent_id: str, at: int) -> None:
+        self._run(cmd.GoAway(agent_id, "break"), at)
+
+    def available(self, agent_id: str, at: int) -> None:
+        self._run(cmd.GoAvailable(agent_id), at)
+
+    def logout(self, agent_id: str, at: int) -> None:
+        self._run(cmd.Logout(agent_id), at)
+
+    def force_logout(self, agent_id: str, at: int) -> None:
+        self._run(cmd.ForceLogout(agent_id, "supervisor"), at)
+
+    def decide(self, request_id: str, approve: bool, at: int) -> None:
+        request = self.engine.state.requests[request_id]
+        if request.status != "pending":
+            return
+        c = cmd.ApproveLogout if approve else cmd.DenyLogout
+        self._run(c(request_id, "supervisor"), at)
+
+    def submit(self, order_id: str, skill: str | None, priority: int, at: int) -> None:
+        digest = int(order_id[1:]).to_bytes(16, "big")
+        self._run(cmd.SubmitOrders([cmd.NewOrder(order_id, skill, priority, digest)]), at)
+
+    def complete(self, order_id: str, at: int) -> None:
+        self._run(cmd.CompleteOrder(order_id), at)
+
+    def rescue(self, order_id: str, at: int) -> None:
+        raise RuntimeError("seatflow never leaves an order with an offline agent")
+
+    def state_of(self, agent_id: str) -> str:
+        return self.engine.state.agents[agent_id].state
+
+    def violations(self, full: bool) -> list[str]:
+        state = self.engine.state
+        return check(state) if full else check_open(state)
+
+
+class ModelFloor:
+    """Another router's selection rule over the same records, without the guard.
+
+    Orders wait in the same priority-then-age queues; a freed slot takes the best
+    waiting order it can serve. With `capacity=False` (Chatwoot's round robin) an
+    agent is offered orders whatever its load, and never a queue while anyone of the
+    skill is online.
+    """
+
+    guarded = False
+
+    def __init__(self, sink: Sink, strategy: Strategy) -> None:
+        self.sink = sink
+        self.strategy = strategy
+        self.agents: dict[str, Agent] = {}
+        self.orders: dict[str, Order] = {}
+        self.queues = OrderQueues()
+        self.shifts: dict[str, tuple[tuple[int, int], ...]] = {}
+        self.window = Settings().stop_new_before_end_s * 1000
+        self.seq = 0
+
+    def setup(self, plans: list[AgentPlan], at: int) -> None:
+        for p in plans:
+            self.agents[p.id] = Agent(p.id, p.id, p.team, p.skills, p.capacity, state_since=at)
+            self.shifts[p.id] = p.shifts
+        self.strategy.attach(self.agents, self.shifts, self.window)
+
+    def _set(self, agent: Agent, state: str, at: int) -> None:
+        if agent.state == state:
+            return
+        agent.state, agent.state_since = state, at
+        self.strategy.changed(agent, at)
+        self.sink.agent_state(agent.id, state, at)
+        if state == AVAILABLE:
+            self._serve(agent, at)
+
+    def login(self, agent_id: str, at: int) -> None:
+        self._set(self.agents[agent_id], AVAILABLE, at)
+
+    def away(self, agent_id: str, at: int) -> None:
+        agent = self.agents[agent_id]
+        if agent.state != OFFLINE:
+            self._set(agent, AWAY, at)
+
+    def available(self, agent_id: str, at: int) -> None:
+        agent = self.agents[agent_id]
+        if agent.state != OFFLINE:
+            self._set(agent, AVAILABLE, at)
+
+    def logout(self, agent_id: str, at: int) -> None:
+        self._set(self.agents[agent_id], OFFLINE, at)  # open orders stay where they are
+
+    force_logout = logout
+
+    def decide(self, request_id: str, approve: bool, at: int) -> None:
+        raise RuntimeError("without the guard there are no logout requests")
+
+    def _assign(self, order: Order, agent: Agent, at: int) -> None:
+        if order.status == QUEUED:
+            self.queues.remove(order)
+        order.status, order.agent_id, order.assigned_at = ASSIGNED, agent.id, at
+        agent.open_orders[order.id] = None
+        agent.last_assigned_at = at
+        self.strategy.assigned(agent, at)
+        self.sink.assigned(order.id, agent.id, at)
+
+    def _route(self, order: Order, at: int) -> None:
+        agent = self.strategy.pick(order.skill, at)
+        if agent is None:
+            order.status = QUEUED
+            self.queues.push(order)
+        else:
+            self._assign(order, agent, at)
+
+    def _serve(self, agent: Agent, at: int) -> None:
+        while self.strategy.has_room(agent):
+            order_id = self.queues.best_for(agent.skills)
+            if order_id is None:
+                return
+            self._assign(self.orders[order_id], agent, at)
+
+    def submit(self, order_id: str, skill: str | None, priority: int, at: int) -> None:
+        self.seq += 1
+        order = Order(order_id, skill, priority, b"", self.seq, at, status="routing")
+        self.orders[order_id] = order
+        self._route(order, at)
+
+    def complete(self, order_id: str, at: int) -> None:
+        order = self.orders[order_id]
+        agent = self.agents[order.agent_id or ""]
+        order.status, order.completed_at = COMPLETED, at
+        del agent.open_orders[order_id]
+        self.strategy.completed(agent, at)
+        self.sink.completed(order_id, at)
+        if agent.state == AVAILABLE:
+            self._serve(agent, at)
+
+    def rescue(self, order_id: str, at: int) -> None:
+        """A supervisor takes a stuck order back and routes it again."""
+        order = self.orders[order_id]
+        agent = self.agents[order.agent_id or ""]
+        del agent.open_orders[order_id]
+        self.strategy.changed(agent, at)
+        order.status, order.agent_id = "routing", None
+        self.sink.released(order_id, at)
+        self._route(order, at)
+
+    def state_of(self, agent_id: str) -> str:
+        return self.agents[agent_id].state
+
+    def violations(self, full: bool) -> list[str]:
+        """The same rules the engine's checker applies, where a model can break them."""
+        problems = []
+        room: set[str | None] = set()
+        for a in self.agents.values():
+            if a.state == OFFLINE and a.open_orders:
+                problems.append(f"agent {a.id!r} is offline but holds {len(a.open_orders)}")
+            if len(a.open_orders) > a.capacity:
+                problems.append(f"agent {a.id!r} holds {len(a.open_orders)} > {a.capacity}")
+            if a.has_room():
+                room.update((None, *a.skills))
+        for skill in self.queues.skills():
+            if skill in room:
+                problems.append(f"orders of skill {skill!r} wait while an agent has room")
+        return problems

@@ -1,0 +1,154 @@
+"""The summary of a run: waits, load, stranded orders, fairness, utilization, invariants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from bench.sim.run import Outcome
+from bench.sim.scenario import HOUR, MIN, T0
+from presence.agent import AVAILABLE
+
+WINDOW_MS = 30 * MIN  # "around a changeover": 30 minutes either side
+
+
+def waits(out: Outcome) -> tuple[np.ndarray, np.ndarray]:
+    """(arrival ms, wait s) of every order that arrived in the day; an order still
+    unserved at the end counts its wait up to the end (censored)."""
+    created = np.fromiter((t.created for t in out.tracks.values()), np.int64, len(out.tracks))
+    wait = np.fromiter(
+        (t.wait + (out.stop - t.since if t.since is not None else 0) for t in out.tracks.values()),
+        np.float64,
+        len(out.tracks),
+    )
+    return created, wait / 1000.0
+
+
+def _pcts(w: np.ndarray) -> dict[str, float]:
+    if not len(w):
+        return {"p50": 0.0, "p95": 0.0, "p99": 0.0, "p99_9": 0.0, "mean": 0.0, "max": 0.0,
+                "over_60s": 0}
+    p50, p95, p99, p999 = np.percentile(w, [50, 95, 99, 99.9])
+    return {
+        "p50": round(float(p50), 3),
+        "p95": round(float(p95), 3),
+        "p99": round(float(p99), 3),
+        "p99_9": round(float(p999), 3),
+        "mean": round(float(w.mean()), 3),
+        "max": round(float(w.max()), 3),
+        "over_60s": int((w > 60).sum()),
+    }
+
+
+def gini(values: np.ndarray) -> float:
+    """0 = everyone equal, 1 = one takes all (mean absolute difference / 2·mean)."""
+    v = np.sort(np.asarray(values, dtype=np.float64))
+    n = len(v)
+    if n == 0 or v.sum() == 0:
+        return 0.0
+    i = np.arange(1, n + 1)
+    return float((2 * (i * v).sum() / (n * v.sum())) - (n + 1) / n)
+
+
+def _available_ms(transitions: list[tuple[int, str]], lo: int, hi: int) -> list[tuple[int, int]]:
+    spans, since = [], None
+    for at, state in transitions:
+        if state == AVAILABLE and since is None:
+            since = at
+        elif state != AVAILABLE and since is not None:
+            spans.append((since, at))
+            since = None
+    if since is not None:
+        spans.append((since, hi))
+    return [(max(a, lo), min(b, hi)) for a, b in spans if min(b, hi) > max(a, lo)]
+
+
+def duty(out: Outcome) -> tuple[float, np.ndarray]:
+    """Utilization (available time inside scheduled shifts ÷ scheduled time, over the
+    day) and, per agent on duty, completed orders per on-duty hour."""
+    lo, hi = T0, out.scenario.end
+    scheduled = on_duty = 0
+    rates = []
+    for plan in out.plans.agents:
+        person = out.people[plan.id]
+        spans = _available_ms(person.transitions, lo, out.stop)
+        shifts = [(max(a, lo), min(b, hi)) for a, b in plan.shifts if min(b, hi) > max(a, lo)]
+        scheduled += sum(b - a for a, b in shifts)
+        on_duty += sum(
+            max(0, min(b, d) - max(a, c)) for a, b in spans for c, d in shifts
+        )
+        hours = sum(b - a for a, b in spans) / HOUR
+        if hours > 0.25:
+            rates.append(person.completed / hours)
+    return (on_duty / scheduled if scheduled else 0.0), np.array(rates)
+
+
+def summary(out: Outcome) -> dict[str, Any]:
+    created, wait = waits(out)
+    s = out.scenario
+    near = np.zeros(len(created), dtype=bool)
+    for c in s.changeovers():
+        near |= (created >= c - WINDOW_MS) & (created < c + WINDOW_MS)
+    utilization, rates = duty(out)
+    done = sum(1 for t in out.tracks.values() if t.done is not None)
+    return {
+        "strategy": out.strategy,
+        "scenario": {
+            "seats": s.seats, "shifts": s.shifts, "hours": s.hours, "seed": s.seed,
+            "rate_multiplier": s.rate_multiplier, "agents": s.agents, "aht_s": s.aht_s,
+            "steady": s.steady,
+        },
+        "orders": len(out.tracks),
+        "completed": done,
+        "wait_s": _pcts(wait),
+        "wait_near_changeover_s": _pcts(wait[near]),
+        "waited_share": round(float((wait > 0).mean()) if len(wait) else 0.0, 5),
+        "max_load_ratio": round(out.max_load_ratio, 3),
+        "stranded_offline": out.stranded,
+        "stuck_with_absent_agent": out.stuck,
+        "rescued_by_hand": out.rescued,
+        "released_by_logout": out.released - out.rescued,
+        "fairness_gini": round(gini(rates), 4),
+        "utilization": round(utilization, 4),
+        "logout_requests": out.requests,
+        "approved": out.approved,
+        "denied": out.denied,
+        "forced_logouts": out.forced,
+        "invariant_checks": out.checks,
+        "invariant_violations": out.violations + len(out.final_violations),
+        "violation_examples": (out.examples + out.final_violations)[:5],
+        "commands": out.commands,
+        "journal_records": out.journal_records,
+        "journal_bytes": out.journal_bytes,
+        "wall_s": round(out.wall_s, 2),
+    }
+
+
+WARMUP_MS = 15 * MIN
+
+
+def erlang_check(out: Outcome) -> dict[str, Any]:
+    """A steady segment against Erlang C: same rate, handle time and servers (the sum of
+    capacities); orders of the first 15 minutes are a warm-up and not counted."""
+    from bench.sim.erlang import erlang_c, mean_wait
+
+    s = out.scenario
+    created, wait = waits(out)
+    keep = created >= T0 + WARMUP_MS
+    servers = sum(p.capacity for p in out.plans.agents)
+    rate = s.rate_per_s(T0)
+    simulated = float(wait[keep].mean())
+    expected = mean_wait(servers, rate, s.aht_s)
+    return {
+        "servers": servers,
+        "rate_per_s": round(rate, 4),
+        "aht_s": s.aht_s,
+        "occupancy": round(rate * s.aht_s / servers, 4),
+        "orders_counted": int(keep.sum()),
+        "erlang_c_wait_probability": round(erlang_c(servers, rate * s.aht_s), 4),
+        "simulated_wait_probability": round(float((wait[keep] > 0).mean()), 4),
+        "erlang_c_mean_wait_s": round(expected, 4),
+        "simulated_mean_wait_s": round(simulated, 4),
+        "relative_error": round(abs(simulated - expected) / expected, 4) if expected else None,
+    }

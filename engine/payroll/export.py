@@ -1,0 +1,139 @@
+"""The monthly payroll as CSV (one row per agent, cents as integers) and as a spreadsheet.
+
+Both carry exactly the rows of the JSON report. The spreadsheet has a bold header
+row, frozen panes (header and agent id stay in view), money as currency amounts
+(cents / 100 with a currency number format), ratios as percentages and a totals row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from engine.payroll.views import PayrollReport, PayrollRow
+
+_CURRENCY_FORMATS = {
+    "CNY": '"¥"#,##0.00',
+    "USD": '"$"#,##0.00',
+    "EUR": '"€"#,##0.00',
+    "GBP": '"£"#,##0.00',
+    "JPY": '"¥"#,##0',
+}
+
+
+def columns(report: PayrollReport) -> list[str]:
+    """CSV header: fixed columns, then count and amount of each band (`tier1_count`, ...)."""
+    tiers = [
+        name
+        for i in range(1, len(report.scheme.rates_cents) + 1)
+        for name in (f"tier{i}_count", f"tier{i}_amount_cents")
+    ]
+    return [
+        "month", "agent_id", "name", "team", "completed", *tiers, "payout_cents", "currency",
+        "scheduled_s", "on_duty_s", "utilization", "qa_checked", "qa_passed", "accuracy",
+        "logout_requests", "forced_logouts",
+    ]  # fmt: skip
+
+
+def _opt(value: float | None) -> float | str:
+    return "" if value is None else value
+
+
+def csv_rows(report: PayrollReport) -> list[list[object]]:
+    return [
+        [
+            report.month, r.agent_id, r.name, r.team, r.completed,
+            *(x for t in r.tiers for x in (t.count, t.amount_cents)),
+            r.payout_cents, report.scheme.currency, r.scheduled_s, r.on_duty_s,
+            _opt(r.utilization), r.qa_checked, r.qa_passed, _opt(r.accuracy),
+            r.logout_requests, r.forced_logouts,
+        ]  # fmt: skip
+        for r in report.agents
+    ]
+
+
+def to_csv(report: PayrollReport) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns(report))
+    writer.writerows(csv_rows(report))
+    return out.getvalue()
+
+
+# -- xlsx ---------------------------------------------------------------------------------
+
+
+def _sheet_header(report: PayrollReport) -> list[str]:
+    tiers = []
+    for i, (lo, hi, rate) in enumerate(_bands(report), start=1):
+        span = f"{lo}+" if hi is None else f"{lo}-{hi}"
+        tiers += [f"Tier {i} orders ({span})", f"Tier {i} pay ({rate / 100:.2f} each)"]
+    return [
+        "Agent", "Name", "Team", "Completed", *tiers, "Payout", "Scheduled h", "On duty h",
+        "Utilization", "QA checked", "QA passed", "Accuracy", "Logout requests", "Forced logouts",
+    ]  # fmt: skip
+
+
+def _bands(report: PayrollReport) -> list[tuple[int, int | None, int]]:
+    return [(t.from_, t.to, t.rate_cents) for t in report.totals.tiers]
+
+
+def _values(r: PayrollRow) -> list[object]:
+    """One sheet row: money in currency units, hours, ratios (None for an empty cell)."""
+    return [
+        r.agent_id, r.name, r.team, r.completed,
+        *(x for t in r.tiers for x in (t.count, t.amount_cents / 100)),
+        r.payout_cents / 100, r.scheduled_s / 3600, r.on_duty_s / 3600, r.utilization,
+        r.qa_checked, r.qa_passed, r.accuracy, r.logout_requests, r.forced_logouts,
+    ]  # fmt: skip
+
+
+def to_xlsx(report: PayrollReport) -> bytes:
+    import xlsxwriter  # only the spreadsheet export needs it
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    sheet = book.add_worksheet(f"Payroll {report.month}")
+    bold = book.add_format({"bold": True, "bottom": 1, "text_wrap": True})
+    money_format = _CURRENCY_FORMATS.get(
+        report.scheme.currency, f'#,##0.00 "{report.scheme.currency}"'
+    )
+    money = book.add_format({"num_format": money_format})
+    money_bold = book.add_format({"num_format": money_format, "bold": True})
+    hours = book.add_format({"num_format": "0.00"})
+    percent = book.add_format({"num_format": "0.0%"})
+    header = _sheet_header(report)
+    n_tiers = len(report.scheme.rates_cents)
+    money_cols = {5 + 2 * i for i in range(n_tiers)} | {4 + 2 * n_tiers}
+    hour_cols = {5 + 2 * n_tiers, 6 + 2 * n_tiers}
+    pct_cols = {7 + 2 * n_tiers, 10 + 2 * n_tiers}
+    by_col = {**dict.fromkeys(money_cols, money), **dict.fromkeys(hour_cols, hours)}
+    by_col.update(dict.fromkeys(pct_cols, percent))
+    formats = [by_col.get(c) for c in range(len(header))]
+    sheet.write_row(0, 0, header, bold)
+    for i, r in enumerate(report.agents, start=1):
+        for c, value in enumerate(_values(r)):
+            if value is None:
+                sheet.write_blank(i, c, None, formats[c])
+            else:
+                sheet.write(i, c, value, formats[c])
+    t = report.totals
+    total_row = len(report.agents) + 1
+    totals: list[object] = [
+        "Total", f"{t.agents} agents", "", t.completed,
+        *(x for tier in t.tiers for x in (tier.count, tier.amount_cents / 100)),
+        t.payout_cents / 100, t.scheduled_s / 3600, t.on_duty_s / 3600, t.utilization,
+        t.qa_checked, t.qa_passed, t.accuracy, t.logout_requests, t.forced_logouts,
+    ]  # fmt: skip
+    for c, value in enumerate(totals):
+        fmt = money_bold if c in money_cols else formats[c]
+        if value is None:
+            sheet.write_blank(total_row, c, None, fmt)
+        else:
+            sheet.write(total_row, c, value, fmt)
+    sheet.freeze_panes(1, 1)
+    sheet.set_column(0, 2, 14)
+    sheet.set_column(3, len(header) - 1, 13)
+    sheet.set_row(0, 45)
+    book.close()
+    return out.getvalue()

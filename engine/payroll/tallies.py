@@ -1,0 +1,79 @@
+"""Per agent, per local day: completed orders, QA checked and QA passed.
+
+Kept by the state fold as events are applied, O(1) per event; the day is the local
+calendar day (setting `timezone`) on which the order was completed, and a QA result
+counts on the day its order was completed, so a month's accuracy is that of the
+month's work. A QA result that replaces an earlier one moves `passed` only.
+A timezone change re-buckets everything from the orders (rare, O(orders)).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from engine.payroll.calendar import LocalDays
+
+COMPLETED, QA_CHECKED, QA_PASSED = 0, 1, 2
+
+
+class Tallies:
+    __slots__ = ("days", "by_agent")
+
+    def __init__(self, timezone: str = "Asia/Shanghai") -> None:
+        self.days = LocalDays(timezone)
+        # agent id -> local date ordinal -> [completed, qa_checked, qa_passed]
+        self.by_agent: dict[str, dict[int, list[int]]] = {}
+
+    @property
+    def timezone(self) -> str:
+        return self.days.timezone
+
+    def _day(self, agent_id: str, at: int) -> list[int]:
+        ordinal = self.days.ordinal(at)
+        days = self.by_agent.get(agent_id)
+        if days is None:
+            days = self.by_agent[agent_id] = {}
+        row = days.get(ordinal)
+        if row is None:
+            row = days[ordinal] = [0, 0, 0]
+        return row
+
+    def completed(self, agent_id: str, at: int) -> None:
+        self._day(agent_id, at)[COMPLETED] += 1
+
+    def qa(self, agent_id: str, completed_at: int, before: bool | None, passed: bool) -> None:
+        """A QA result on an order `agent_id` completed at `completed_at`."""
+        row = self._day(agent_id, completed_at)
+        if before is None:
+            row[QA_CHECKED] += 1
+        row[QA_PASSED] += int(passed) - int(bool(before))
+
+    def rebuild(self, timezone: str, done: Iterable[tuple[str, int, bool | None]]) -> None:
+        """Start over in `timezone` from (agent_id, completed_at, qa_passed) of completed orders."""
+        self.days = LocalDays(timezone)
+        self.by_agent = {}
+        for agent_id, completed_at, qa_passed in done:
+            self.completed(agent_id, completed_at)
+            if qa_passed is not None:
+                self.qa(agent_id, completed_at, None, qa_passed)
+
+    def sums(self, agent_id: str, first: int, end: int) -> tuple[int, int, int]:
+        """(completed, qa_checked, qa_passed) of local days with ordinals in [first, end)."""
+        days = self.by_agent.get(agent_id)
+        if not days:
+            return 0, 0, 0
+        c = q = p = 0
+        for ordinal in range(first, end):
+            row = days.get(ordinal)
+            if row is not None:
+                c += row[0]
+                q += row[1]
+                p += row[2]
+        return c, q, p
+
+    def dump(self) -> dict[str, dict[int, list[int]]]:
+        """Plain data for the state fingerprint."""
+        return {
+            a: {d: list(row) for d, row in sorted(days.items())}
+            for a, days in sorted(self.by_agent.items())
+        }

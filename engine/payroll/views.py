@@ -1,0 +1,134 @@
+"""What the report routes answer: msgspec Structs (also their OpenAPI schemas).
+
+Durations are seconds: an integer when the milliseconds behind them make a whole
+second, else a fraction with millisecond precision; sums are taken in integer ms
+first, so they are exact. Money is integer cents.
+"""
+
+from __future__ import annotations
+
+import msgspec
+from msgspec import Struct
+
+from engine.payroll.scheme import Scheme
+
+Seconds = int | float
+
+
+def seconds(ms: int) -> Seconds:
+    return ms // 1000 if ms % 1000 == 0 else ms / 1000
+
+
+def ratio(part: int, whole: int) -> float | None:
+    return None if whole == 0 else part / whole
+
+
+class SchemeView(Struct):
+    effective_from: str
+    currency: str
+    thresholds: list[int]
+    rates_cents: list[int]
+
+
+class SchemeList(Struct):
+    schemes: list[SchemeView]
+
+
+def scheme_view(s: Scheme) -> SchemeView:
+    return SchemeView(s.effective_from, s.currency, list(s.thresholds), list(s.rates_cents))
+
+
+# -- utilization ---------------------------------------------------------------------------
+
+
+class TimeRow(Struct):
+    agent_id: str
+    name: str
+    team: str
+    scheduled_s: Seconds
+    on_duty_s: Seconds
+    away_s: Seconds
+    outside_schedule_s: Seconds
+    utilization: float | None
+    logout_requests: int
+    logout_denials: int
+    logout_approvals: int
+    forced_logouts: int
+
+
+class TimeSum(Struct):
+    """A team's (or everyone's) sums; utilization is on-duty ÷ scheduled of the sums."""
+
+    team: str | None
+    agents: int
+    scheduled_s: Seconds
+    on_duty_s: Seconds
+    away_s: Seconds
+    outside_schedule_s: Seconds
+    utilization: float | None
+    logout_requests: int
+    logout_denials: int
+    logout_approvals: int
+    forced_logouts: int
+
+
+class UtilizationReport(Struct):
+    from_: str = msgspec.field(name="from")
+    to: str
+    timezone: str
+    agents: list[TimeRow]
+    teams: list[TimeSum]
+    totals: TimeSum
+
+
+# -- payroll ---------------------------------------------------------------------------------
+
+
+class TierView(Struct):
+    from_: int = msgspec.field(name="from")
+    to: int | None
+    count: int
+    rate_cents: int
+    amount_cents: int
+
+
+class PayrollRow(Struct):
+    agent_id: str
+    name: str
+    team: str
+    completed: int
+    tiers: list[TierView]
+    payout_cents: int
+    scheduled_s: Seconds
+    on_duty_s: Seconds
+    utilization: float | None
+    qa_checked: int
+    qa_passed: int
+    accuracy: float | None
+    logout_requests: int
+    forced_logouts: int
+
+
+class PayrollTotals(Struct):
+    agents: int
+    completed: int
+    tiers: list[TierView]
+    payout_cents: int
+    scheduled_s: Seconds
+    on_duty_s: Seconds
+    utilization: float | None
+    qa_checked: int
+    qa_passed: int
+    accuracy: float | None
+    logout_requests: int
+    forced_logouts: int
+
+
+class PayrollReport(Struct):
+    month: str
+    timezone: str
+    from_: str = msgspec.field(name="from")
+    to: str
+    scheme: SchemeView
+    agents: list[PayrollRow]
+    totals: PayrollTotals
