@@ -82,6 +82,10 @@ class SettingsIn(Body):
     logout_grace_s: Annotated[int | UnsetType, Meta(description="0..86400")] = UNSET
     stop_new_before_end_s: Annotated[int | UnsetType, Meta(description="0..86400")] = UNSET
     timezone: Annotated[str | UnsetType, Meta(description="IANA zone name")] = UNSET
+    contest_points: Annotated[
+        list[int] | UnsetType, Meta(description="points of places 1, 2, 3, ... (1..10 values)")
+    ] = UNSET
+    warning_bottom_n: Annotated[int | UnsetType, Meta(description="1..1000")] = UNSET
 
 
 # -- envelopes -----------------------------------------------------------------------

@@ -125,6 +125,8 @@ class SettingsChanged(Event):
     logout_grace_s: int
     stop_new_before_end_s: int
     timezone: str
+    contest_points: tuple[int, ...] = (3, 2, 1)
+    warning_bottom_n: int = 3
 
 
 class PayrollSchemeSet(Event):

@@ -23,6 +23,8 @@ def fingerprint(state: State) -> dict[str, Any]:
             "logout_grace_s": state.settings.logout_grace_s,
             "stop_new_before_end_s": state.settings.stop_new_before_end_s,
             "timezone": state.settings.timezone,
+            "contest_points": list(state.settings.contest_points),
+            "warning_bottom_n": state.settings.warning_bottom_n,
         },
         "agents": {
             a.id: {

@@ -8,7 +8,7 @@ batch sees the load order 1 added), which is why emit applies immediately.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from typing import Any
 
 from engine import commands as cmd
@@ -26,11 +26,11 @@ from engine.views import (
     LogoutDone,
     LogoutPending,
     OrderView,
-    SettingsView,
     StateView,
     agent_view,
     order_view,
     request_view,
+    settings_view,
 )
 from presence import guard
 from presence.agent import OFFLINE, Agent
@@ -257,10 +257,16 @@ def create_key(tx: Tx, c: cmd.CreateKey) -> Reply:
 
 
 def change_settings(tx: Tx, c: cmd.ChangeSettings) -> Reply:
-    s = Settings(c.logout_grace_s, c.stop_new_before_end_s, c.timezone).validated()
+    s = Settings(
+        c.logout_grace_s,
+        c.stop_new_before_end_s,
+        c.timezone,
+        tuple(c.contest_points),
+        c.warning_bottom_n,
+    ).validated()
     if s != tx.state.settings:
-        tx.emit(ev.SettingsChanged(s.logout_grace_s, s.stop_new_before_end_s, s.timezone))
-    return Reply(200, SettingsView(s.logout_grace_s, s.stop_new_before_end_s, s.timezone))
+        tx.emit(ev.SettingsChanged(*astuple(s)))
+    return Reply(200, settings_view(s))
 
 
 def set_payroll_scheme(tx: Tx, c: cmd.SetPayrollScheme) -> Reply:

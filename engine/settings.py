@@ -8,6 +8,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from engine.errors import Invalid
 
 MAX_WINDOW_S = 24 * 3600
+MAX_PLACES = 10
+MAX_POINTS = 1000
+MAX_BOTTOM_N = 1000
 
 
 @dataclass(slots=True, frozen=True)
@@ -18,6 +21,10 @@ class Settings:
     stop_new_before_end_s: int = 300
     # Months and days of reports are calendar periods in this zone.
     timezone: str = "Asia/Shanghai"
+    # Weekly contest points for places 1, 2, 3, ... on each board.
+    contest_points: tuple[int, ...] = (3, 2, 1)
+    # Warnings list agents in the bottom N of a key KPI two months running.
+    warning_bottom_n: int = 3
 
     def validated(self) -> Settings:
         for name in ("logout_grace_s", "stop_new_before_end_s"):
@@ -30,4 +37,17 @@ class Settings:
             raise Invalid(
                 "timezone", f"timezone {self.timezone!r} is not an IANA zone name"
             ) from None
+        if not 1 <= len(self.contest_points) <= MAX_PLACES or not all(
+            0 <= p <= MAX_POINTS for p in self.contest_points
+        ):
+            raise Invalid(
+                "contest_points",
+                f"contest_points {list(self.contest_points)} must be 1..{MAX_PLACES} "
+                f"whole numbers of 0..{MAX_POINTS} points",
+            )
+        if not 1 <= self.warning_bottom_n <= MAX_BOTTOM_N:
+            raise Invalid(
+                "warning_bottom_n",
+                f"warning_bottom_n {self.warning_bottom_n} is out of range 1..{MAX_BOTTOM_N}",
+            )
         return self

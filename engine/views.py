@@ -6,7 +6,8 @@ from typing import Any
 
 from msgspec import Struct
 
-from engine.state import ROUTING, State
+from engine.settings import Settings
+from engine.state import ROUTING
 from engine.timeutil import format_opt, format_time
 from presence.agent import Agent
 from presence.requests import LogoutRequest
@@ -101,6 +102,8 @@ class SettingsView(Struct):
     logout_grace_s: int
     stop_new_before_end_s: int
     timezone: str
+    contest_points: list[int]
+    warning_bottom_n: int
 
 
 class AuditView(Struct):
@@ -154,6 +157,11 @@ def request_view(r: LogoutRequest) -> LogoutRequestView:
     )
 
 
-def settings_view(state: State) -> SettingsView:
-    s = state.settings
-    return SettingsView(s.logout_grace_s, s.stop_new_before_end_s, s.timezone)
+def settings_view(s: Settings) -> SettingsView:
+    return SettingsView(
+        s.logout_grace_s,
+        s.stop_new_before_end_s,
+        s.timezone,
+        list(s.contest_points),
+        s.warning_bottom_n,
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import msgspec
 from fastapi import APIRouter
 from msgspec import UNSET
@@ -74,7 +76,7 @@ async def set_clock(request: Request) -> Response:
 @router.get("/v1/settings", **route_doc({200: SettingsView}))
 async def get_settings(request: Request) -> Response:
     require(request, STAFF)
-    return await answer_read(request, settings_view(engine_of(request).state))
+    return await answer_read(request, settings_view(engine_of(request).state.settings))
 
 
 @router.put("/v1/settings", **route_doc({200: SettingsView}, SettingsIn, "400 401 403 413 422"))
@@ -82,12 +84,8 @@ async def put_settings(request: Request) -> Response:
     """Change any subset; the rest stays. Journaled, so replay applies what was in force."""
     require(request, ADMIN)
     body = await read_json(request, _settings_in)
-    current = engine_of(request).state.settings
-    command = cmd.ChangeSettings(
-        current.logout_grace_s if body.logout_grace_s is UNSET else body.logout_grace_s,
-        current.stop_new_before_end_s
-        if body.stop_new_before_end_s is UNSET
-        else body.stop_new_before_end_s,
-        current.timezone if body.timezone is UNSET else body.timezone,
-    )
-    return await run(request, command)
+    changes = {
+        f: v for f in SettingsIn.__struct_fields__ if (v := getattr(body, f)) is not UNSET
+    }
+    merged = dataclasses.replace(engine_of(request).state.settings, **changes)
+    return await run(request, cmd.ChangeSettings(*dataclasses.astuple(merged)))

@@ -33,8 +33,6 @@ router = APIRouter(tags=["reports"])
 
 READERS = frozenset({"admin", "supervisor", "payroll"})
 SCHEME_WRITERS = frozenset({"admin", "payroll"})
-DEFAULT_POINTS = (3, 2, 1)
-DEFAULT_BOTTOM_N = 3
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -142,9 +140,9 @@ async def payroll(
     return Response(to_xlsx(report), media_type=XLSX, headers=headers)
 
 
-def _points(text: str | None) -> tuple[int, ...]:
+def _points(text: str | None, default: tuple[int, ...]) -> tuple[int, ...]:
     if text is None:
-        return DEFAULT_POINTS
+        return default
     parts = text.split(",")
     if not 1 <= len(parts) <= 10 or not all(p.strip().isdigit() for p in parts):
         raise Invalid("points", f"points {text[:40]!r} must be 1..10 whole numbers like '3,2,1'")
@@ -156,19 +154,24 @@ def _points(text: str | None) -> tuple[int, ...]:
 
 @router.get("/v1/contests/{week}", **route_doc({200: ContestView}, errors="401 403 422"))
 async def get_contest(request: Request, week: str, points: str | None = None) -> Response:
-    """An ISO week's boards (`2026-W48`); `?points=3,2,1` are the points of places 1, 2, 3."""
+    """An ISO week's boards (`2026-W48`); `?points=3,2,1` overrides the setting
+    `contest_points` (the points of places 1, 2, 3, ...)."""
     require(request, READERS)
     engine = engine_of(request)
-    view = contest(engine.state, week, _points(points), engine.now())
+    view = contest(
+        engine.state, week, _points(points, engine.state.settings.contest_points), engine.now()
+    )
     return await answer_read(request, view)
 
 
 @router.get("/v1/warnings/{month}", **route_doc({200: WarningsView}, errors="401 403 422"))
 async def get_warnings(request: Request, month: str, bottom_n: str | None = None) -> Response:
-    """Agents in the bottom N of a key KPI this month and the month before (`?bottom_n=3`)."""
+    """Agents in the bottom N of a key KPI this month and the month before; `?bottom_n=`
+    overrides the setting `warning_bottom_n`."""
     require(request, READERS)
-    n = DEFAULT_BOTTOM_N if bottom_n is None else int(bottom_n) if bottom_n.isdigit() else 0
+    engine = engine_of(request)
+    default = engine.state.settings.warning_bottom_n
+    n = default if bottom_n is None else int(bottom_n) if bottom_n.isdigit() else 0
     if not 1 <= n <= 1000:
         raise Invalid("bottom_n", f"bottom_n {str(bottom_n)[:20]!r} is not a number 1..1000")
-    engine = engine_of(request)
     return await answer_read(request, warnings(engine.state, month, n, engine.now()))

@@ -192,5 +192,7 @@ async def test_settings_are_validated_and_partial(api: Api) -> None:
         "logout_grace_s": 120,
         "stop_new_before_end_s": 300,
         "timezone": "Asia/Shanghai",
+        "contest_points": [3, 2, 1],
+        "warning_bottom_n": 3,
     }
     assert await api.ok("GET", "/v1/settings") == body

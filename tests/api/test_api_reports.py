@@ -181,3 +181,34 @@ async def test_baseline_contests_and_warnings_routes(api: Api) -> None:
     assert warnings["previous_month"] == "2026-10" and warnings["warnings"] == []
     r = await api.call("GET", "/v1/warnings/2026-11?bottom_n=x")
     assert error(r, 422, "invalid_field")["detail"] == {"field": "bottom_n"}
+
+
+async def test_contest_points_and_warning_bottom_n_are_center_settings(api: Api) -> None:
+    await _november(api)
+    body = await api.ok("PUT", "/v1/settings",
+                        json={"contest_points": [10, 4], "warning_bottom_n": 5})
+    assert (body["contest_points"], body["warning_bottom_n"]) == ([10, 4], 5)
+    assert body["logout_grace_s"] == 600  # a partial update leaves the rest as it was
+    contest = await api.ok("GET", "/v1/contests/2026-W48")
+    assert [(p["id"], p["points"]) for p in contest["individual_volume"]] == [("a1", 10),
+                                                                             ("b1", 4)]
+    # A query parameter still overrides the setting for one request.
+    contest = await api.ok("GET", "/v1/contests/2026-W48?points=1,1")
+    assert [p["points"] for p in contest["individual_volume"]] == [1, 1]
+    assert (await api.ok("GET", "/v1/warnings/2026-11"))["bottom_n"] == 5
+    assert (await api.ok("GET", "/v1/warnings/2026-11?bottom_n=2"))["bottom_n"] == 2
+
+
+async def test_bad_contest_settings_are_refused_and_change_nothing(api: Api) -> None:
+    before = await api.ok("GET", "/v1/settings")
+    r = await api.call("PUT", "/v1/settings", json={"contest_points": [], "timezone": "UTC"})
+    assert error(r, 422, "invalid_field")["message"] == (
+        "contest_points [] must be 1..10 whole numbers of 0..1000 points")
+    r = await api.call("PUT", "/v1/settings", json={"contest_points": [3, -1]})
+    assert error(r, 422, "invalid_field")["detail"] == {"field": "contest_points"}
+    r = await api.call("PUT", "/v1/settings", json={"warning_bottom_n": 0})
+    assert error(r, 422, "invalid_field")["message"] == (
+        "warning_bottom_n 0 is out of range 1..1000")
+    r = await api.call("PUT", "/v1/settings", json={"contest_points": "3,2,1"})
+    assert error(r, 422, "invalid_field")["detail"] == {"field": "contest_points"}
+    assert await api.ok("GET", "/v1/settings") == before
