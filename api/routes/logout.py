@@ -9,10 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.auth import STAFF, require
-from api.body import check_agent_id
 from api.context import answer_read, engine_of, run
 from api.openapi import route_doc
-from api.query import parse_bound
+from api.query import agent_window
 from api.schemas import AuditList, LogoutRequestList
 from engine import commands as cmd
 from engine.errors import Invalid
@@ -64,9 +63,7 @@ async def audit(
 ) -> Response:
     """Every logout attempt, grant, denial and force in [from, to), oldest first."""
     require(request, STAFF)
-    if agent_id is not None:
-        check_agent_id(agent_id)
-    lo, hi = parse_bound(from_, to)
+    lo, hi = agent_window(agent_id, from_, to)
     views = [
         AuditView(format_time(e.at), e.agent_id, e.action, e.request_id, e.by)
         for e in engine_of(request).state.audit

@@ -15,10 +15,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.auth import require
-from api.body import check_agent_id, read_json
+from api.body import read_json
 from api.context import answer_read, engine_of, run
 from api.openapi import route_doc
-from api.query import time_field
+from api.query import agent_window
 from engine import commands as cmd
 from engine.errors import Invalid
 from engine.payroll import baseline as bl
@@ -68,13 +68,8 @@ async def utilization(
     require(request, READERS)
     engine = engine_of(request)
     now = engine.now()
-    lo = day_start(now, engine.state.settings.timezone) if from_ is None else time_field(
-        from_, "from")
-    hi = now if to is None else time_field(to, "to")
-    if hi <= lo:
-        raise Invalid("to", "to must be after from")
-    if agent_id is not None:
-        check_agent_id(agent_id)
+    midnight = day_start(now, engine.state.settings.timezone)
+    lo, hi = agent_window(agent_id, from_, to, midnight, now)
     report = utilization_report(engine.state, lo, hi, now, agent_id, team)
     return await answer_read(request, report)
 

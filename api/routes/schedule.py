@@ -14,7 +14,7 @@ from api.body import check_agent_id, read_json
 from api.context import answer_read, engine_of
 from api.errors import json_response
 from api.openapi import route_doc
-from api.query import parse_bound, time_field
+from api.query import agent_window, time_field
 from api.schemas import ShiftIn, ShiftsIn
 from engine.commands import AddShifts
 from engine.errors import Invalid
@@ -63,8 +63,6 @@ async def get_schedule(
 ) -> Response:
     """Shifts that intersect [from, to), by agent then start; every bound optional."""
     require(request, STAFF)
-    if agent_id is not None:
-        check_agent_id(agent_id)
-    lo, hi = parse_bound(from_, to)
+    lo, hi = agent_window(agent_id, from_, to)
     roster = engine_of(request).state.roster
     return await answer_read(request, _views(roster.between(agent_id, lo, hi)))
