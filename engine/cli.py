@@ -99,6 +99,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api import create_app
+    from api.fastpath import with_fast_path
 
     try:
         lock = lock_data_dir(args.data)
@@ -120,7 +121,7 @@ def serve(args: argparse.Namespace) -> int:
 
     app = create_app(factory, admin_key=admin_key)
     config = uvicorn.Config(
-        app,
+        with_fast_path(app),  # order intake straight to its endpoints; the rest via the app
         host=args.host,
         port=args.port,
         loop="uvloop",
