@@ -1,11 +1,15 @@
-"""The invariant checker finds each kind of broken state, and names the culprit."""
+"""The invariant checkers find each kind of broken state, and name the culprit.
+
+`check` scans everything; `check_open` (what the simulator runs every simulated
+minute) applies the same rules to agents, their open orders and the queues, with a
+count standing in for the scan of completed orders. Both see the same broken states."""
 
 from __future__ import annotations
 
 import pytest
 
 from engine.events import OrderAssigned
-from engine.invariants import check, check_assignment
+from engine.invariants import check, check_assignment, check_open
 
 
 async def floor(center):
@@ -24,7 +28,7 @@ async def floor(center):
     await center.order("o3")
     await center.order("o4")
     assert center.queue("pre") == ["o4"]
-    assert check(center.state) == []
+    assert check(center.state) == [] and check_open(center.state) == []
     return center.state
 
 
@@ -62,6 +66,10 @@ def counter_drift(s):
 
 def queued_but_not_in_queue(s):
     s.orders["o1"].status = "queued"
+
+
+def dropped_from_queue(s):
+    s.queues.remove(s.orders["o2"])
 
 
 @pytest.mark.parametrize(
@@ -102,6 +110,36 @@ async def test_check_names_each_violation(center, corrupt, expected):
     state = await floor(center)
     corrupt(state)
     assert check(state) == expected
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "expected"),
+    [
+        pytest.param(offline_holder, ["agent 'a1' is offline but holds ['o1', 'o3']"],
+                     id="offline-agent-holds-orders"),
+        pytest.param(unserved_room, [
+            "order 'o2' (skill 'post') waits while an eligible agent has room",
+            "order 'o4' (skill 'pre') waits while an eligible agent has room",
+        ], id="queued-while-room"),
+        pytest.param(lost_from_agent, [
+            "order 'o4' (skill 'pre') waits while an eligible agent has room",
+            "4 orders are open (received 5, completed 1) but 1 are held and 2 queued",
+        ], id="assigned-but-not-held"),
+        pytest.param(counter_drift, [
+            "3 orders are open (received 5, completed 2) but 2 are held and 2 queued",
+        ], id="counter-drift"),
+        pytest.param(dropped_from_queue, [
+            "4 orders are open (received 5, completed 1) but 2 are held and 1 queued",
+        ], id="lost-from-queue"),
+        pytest.param(dangling_request, [
+            "agent 'a2' points to logout request 'lr-9' which is unknown",
+        ], id="dangling-request"),
+    ],
+)
+async def test_check_open_names_each_violation(center, corrupt, expected):
+    state = await floor(center)
+    corrupt(state)
+    assert check_open(state) == expected
 
 
 @pytest.mark.parametrize(
