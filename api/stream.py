@@ -34,7 +34,7 @@ from api.boardfeed import (
     seats,
 )
 from engine import events as ev
-from engine.core import Engine
+from engine.core import Center
 from presence.timeline import TimeSplit
 
 log = logging.getLogger("seatflow.board")
@@ -87,7 +87,7 @@ class Subscriber:
 class BoardStream:
     def __init__(
         self,
-        engine: Engine,
+        engine: Center,
         *,
         interval: float = INTERVAL_S,
         heartbeat: float = HEARTBEAT_S,
@@ -260,8 +260,10 @@ class BoardStream:
         dirty |= self._changed_marks(now)
         clock = time.monotonic()
         refresh = clock - self._refreshed_at >= self.refresh
-        if heartbeat and not (dirty or refresh or len(state.queues)) and self._sent_minute == (
-            now // MINUTE_MS
+        if (
+            heartbeat
+            and not (dirty or refresh or len(state.queues))
+            and self._sent_minute == (now // MINUTE_MS)
         ):
             return None
         if self._all_dirty or not self._splits or refresh:
@@ -300,4 +302,3 @@ class BoardStream:
         for sub in list(self.subscribers):
             sub.offer(data)
         self.busy_s += time.perf_counter() - started
-

@@ -20,21 +20,21 @@ import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from engine import stores
 from engine.clock import Clock, ManualClock, RealClock
 from engine.commands import CreateKey
-from engine.core import Engine
+from engine.core import Center, Engine
 from engine.errors import SeatflowError
 from engine.payroll import cli as payroll_cli
-from engine.sqlite_journal import JOURNAL_FILE, DataDirLocked, SqliteJournal, lock_data_dir
+from engine.sqlite_journal import DataDirLocked, SqliteJournal, lock_data_dir
 from engine.timeutil import format_time
 
 log = logging.getLogger("seatflow")
 
 EXIT_USAGE = 2
-REDIS_MISSING = "the Redis backend is not available in this version yet"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,7 +46,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--data", type=Path, default=Path("./seatflow-data"))
     serve.add_argument("--clock", choices=("real", "manual"), default="real")
-    serve.add_argument("--redis", metavar="URL", help="shared Redis backend (not yet available)")
+    serve.add_argument(
+        "--redis",
+        metavar="URL",
+        help="keep the center in Redis (redis://HOST:PORT/DB) instead of --data; "
+        "any number of processes may serve one center",
+    )
+    serve.add_argument(
+        "--center", default="default", help="the center's name in Redis (with --redis)"
+    )
     serve.add_argument("--access-log", action="store_true", help="log every request")
 
     keys = sub.add_parser("keys", help="API keys")
@@ -54,10 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     create = keys_sub.add_parser("create", help="create a key offline (server stopped)")
     create.add_argument("--role", required=True)
     create.add_argument("--agent", metavar="ID", help="the agent a role 'agent' key is bound to")
-    create.add_argument("--data", type=Path, default=Path("./seatflow-data"))
+    stores.add_arguments(create)
 
     replay = sub.add_parser("replay", help="rebuild state from the journal and summarize it")
-    replay.add_argument("--data", type=Path, default=Path("./seatflow-data"))
+    stores.add_arguments(replay)
     payroll_cli.add_parser(sub)
 
     from bench.sim.cli import add_commands  # simulate, staffing (their code is in bench/sim)
@@ -94,30 +102,27 @@ def _start_manual(engine: Engine) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
+    lock: int | None = None
     if args.redis:
-        return _fail(REDIS_MISSING)
+        factory = _redis_factory(args)
+        if isinstance(factory, str):
+            return _fail(factory)
+    else:
+        try:
+            lock = lock_data_dir(args.data)
+        except DataDirLocked as exc:
+            return _fail(str(exc))
+        factory = _sqlite_factory(args)
     import uvicorn
 
     from api import create_app
     from api.fastpath import with_fast_path
 
-    try:
-        lock = lock_data_dir(args.data)
-    except DataDirLocked as exc:
-        return _fail(str(exc))
     admin_key = os.environ.get("SEATFLOW_ADMIN_KEY") or None
     if admin_key is None:
         log.warning(
             "SEATFLOW_ADMIN_KEY is not set: only keys created with 'seatflow keys create' work"
         )
-
-    def factory() -> Engine:
-        engine = Engine(SqliteJournal.in_dir(args.data), _clock(args.clock))
-        _recover(engine)
-        _start_manual(engine)
-        log.info("clock %s at %s", args.clock, format_time(engine.now()))
-        payroll_cli.warm_kernel()
-        return engine
 
     app = create_app(factory, admin_key=admin_key)
     config = uvicorn.Config(
@@ -136,8 +141,42 @@ def serve(args: argparse.Namespace) -> int:
     try:
         server.run()
     finally:
-        os.close(lock)
+        if lock is not None:
+            os.close(lock)
     return 0
+
+
+def _sqlite_factory(args: argparse.Namespace) -> Callable[[], Center]:
+    def factory() -> Engine:
+        engine = Engine(SqliteJournal.in_dir(args.data), _clock(args.clock))
+        _recover(engine)
+        _start_manual(engine)
+        log.info("clock %s at %s", args.clock, format_time(engine.now()))
+        payroll_cli.warm_kernel()
+        return engine
+
+    return factory
+
+
+def _redis_factory(args: argparse.Namespace) -> Callable[[], Center] | str:
+    """The node for --redis, or why it cannot be made (a bad URL or center name)."""
+    from redis.asyncio.connection import parse_url
+
+    from engine.redis_backend.keys import BadCenterName, Keys
+    from engine.redis_backend.node import RedisNode
+
+    try:
+        parse_url(args.redis)
+        Keys(args.center)
+    except (ValueError, BadCenterName) as exc:
+        return f"--redis {args.redis} --center {args.center}: {exc}"
+
+    def factory() -> RedisNode:
+        payroll_cli.warm_kernel()
+        log.info("center %s in Redis at %s, clock %s", args.center, args.redis, args.clock)
+        return RedisNode(args.redis, args.center, _clock(args.clock))
+
+    return factory
 
 
 # -- keys create --------------------------------------------------------------------
@@ -159,7 +198,29 @@ async def _create_key(data: Path, role: str, agent_id: str | None) -> str:
         await engine.close()
 
 
+async def _create_key_in_redis(args: argparse.Namespace) -> str:
+    """Through a node: written by this process if no server owns the center, else forwarded."""
+    from api.auth import hash_key, new_key
+    from engine.redis_backend.node import RedisNode
+
+    node = RedisNode(args.redis, args.center, ManualClock(0))
+    await node.start()
+    try:
+        key = new_key()
+        await node.execute(CreateKey(hash_key(key), args.role, args.agent))
+        return key
+    finally:
+        await node.close()
+
+
 def keys_create(args: argparse.Namespace) -> int:
+    if args.redis:
+        try:
+            key = asyncio.run(_create_key_in_redis(args))
+        except SeatflowError as exc:
+            return _fail(exc.message)
+        print(key)
+        return 0
     try:
         lock = lock_data_dir(args.data)
     except DataDirLocked:
@@ -206,18 +267,14 @@ def _summary(engine: Engine, records: int, took: float) -> list[str]:
 
 
 def replay(args: argparse.Namespace) -> int:
-    path = args.data / JOURNAL_FILE
-    if not path.exists():
-        return _fail(f"no journal at {str(path)!r}")
-    engine = Engine(SqliteJournal(path), RealClock())
     started = time.perf_counter()
     try:
-        records = engine.recover()
-        took = time.perf_counter() - started
-        print(f"journal        {path}")
-        print("\n".join(_summary(engine, records, took)))
-    finally:
-        asyncio.run(engine.close())
+        engine = stores.read_engine(args, RealClock())
+    except stores.NoJournal as exc:
+        return _fail(str(exc))
+    took = time.perf_counter() - started
+    print(f"journal        {stores.describe(args)}")
+    print("\n".join(_summary(engine, engine.last_seq, took)))
     return 0
 
 

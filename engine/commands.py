@@ -108,3 +108,24 @@ class SetPayrollScheme(Command):
     currency: str
     thresholds: list[int]
     rates_cents: list[int]
+
+
+# Every command, for decoding one that crossed a process boundary (a forwarded command).
+AnyCommand = (
+    UpsertAgent
+    | AddShifts
+    | Login
+    | GoAway
+    | GoAvailable
+    | Logout
+    | ForceLogout
+    | ApproveLogout
+    | DenyLogout
+    | SubmitOrders
+    | CompleteOrder
+    | RecordQa
+    | CreateKey
+    | SetClock
+    | ChangeSettings
+    | SetPayrollScheme
+)

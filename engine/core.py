@@ -23,15 +23,15 @@ import asyncio
 import gc
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
-from typing import cast
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Protocol, cast
 
 from engine.clock import Clock, ManualClock
 from engine.commands import Command, SetClock
 from engine.errors import Conflict, Unavailable
 from engine.events import AnyEvent, Record, decode_record, encode_record
 from engine.handlers import Reply, Tx, handle
-from engine.journal import Journal, JournalError
+from engine.journal import Journal, JournalError, LocalJournal
 from engine.state import State, apply_record
 
 log = logging.getLogger("seatflow.engine")
@@ -53,8 +53,8 @@ class Engine:
         # Records appended while listeners exist, waiting to become durable, in order.
         self._undelivered: deque[tuple[asyncio.Future[int], Record]] = deque()
 
-    def recover(self) -> int:
-        """Rebuild state from the journal; returns the number of records replayed.
+    def recover(self, records: Iterable[tuple[int, bytes]] | None = None) -> int:
+        """Rebuild state from the journal (or the given (seq, record) pairs); returns their number.
 
         Replay decides nothing, so the routing index is rebuilt once at the end rather
         than kept up to date per event, and the cyclic GC is paused: everything built
@@ -66,7 +66,11 @@ class Engine:
         gc.disable()
         state.index.suspend()
         try:
-            for seq, data in self.journal.replay(self.last_seq):
+            if records is None:
+                if not isinstance(self.journal, LocalJournal):
+                    raise TypeError(f"{type(self.journal).__name__} is read by its node")
+                records = self.journal.replay(self.last_seq)
+            for seq, data in records:
                 apply_record(state, decode_record(data))
                 self.last_seq = seq
                 n += 1
@@ -175,3 +179,29 @@ class Engine:
 
     async def close(self) -> None:
         await self.journal.close()
+
+
+class Center(Protocol):
+    """What the API needs of a center: an `Engine` here, or a `RedisNode` in front of one."""
+
+    clock: Clock
+    listeners: list[Listener]
+
+    @property
+    def state(self) -> State: ...
+
+    @property
+    def ready(self) -> bool: ...
+
+    @property
+    def failure(self) -> str | None: ...
+
+    def now(self) -> int: ...
+
+    async def execute(self, command: Command, *, at: int | None = None) -> Reply: ...
+
+    async def durable(self) -> None: ...
+
+    async def set_clock(self, to: int) -> Reply: ...
+
+    async def close(self) -> None: ...

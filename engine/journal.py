@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Iterator
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 class JournalError(Exception):
@@ -21,10 +21,6 @@ class JournalError(Exception):
 
 
 class Journal(Protocol):
-    def replay(self, after: int = 0) -> Iterator[tuple[int, bytes]]:
-        """Every record with seq > after, in order."""
-        ...
-
     def append(self, record: bytes) -> Awaitable[int]:
         """Place the record next in the log; the awaitable gives its seq once durable."""
         ...
@@ -34,6 +30,18 @@ class Journal(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class LocalJournal(Journal, Protocol):
+    """A journal this process can read synchronously (`Engine.recover` with no records).
+
+    The Redis journal is read asynchronously by its node, which hands the records over.
+    """
+
+    def replay(self, after: int = 0) -> Iterator[tuple[int, bytes]]:
+        """Every record with seq > after, in order."""
+        ...
 
 
 class MemoryJournal:

@@ -18,7 +18,7 @@ from api.openapi import route_doc
 from api.query import time_field
 from api.schemas import ClockIn, KeyIn, SettingsIn
 from engine import commands as cmd
-from engine.core import Engine
+from engine.core import Center
 from engine.errors import Invalid
 from engine.timeutil import format_time
 from engine.views import ClockView, KeyView, SettingsView, settings_view
@@ -42,7 +42,7 @@ async def create_key(request: Request) -> Response:
     return json_response(KeyView(key, body.role, body.agent_id), 201)
 
 
-def _clock_view(engine: Engine) -> ClockView:
+def _clock_view(engine: Center) -> ClockView:
     return ClockView(format_time(engine.now()), "manual" if engine.clock.manual else "real")
 
 
@@ -52,7 +52,7 @@ async def get_clock(request: Request) -> Response:
     return await answer_read(request, _clock_view(engine_of(request)))
 
 
-def _clock_target(engine: Engine, body: ClockIn) -> int:
+def _clock_target(engine: Center, body: ClockIn) -> int:
     if (body.set is UNSET) == (body.advance_s is UNSET):
         raise Invalid("set", "give exactly one of 'set' (a time) or 'advance_s' (seconds)")
     if body.set is not UNSET:
@@ -84,8 +84,6 @@ async def put_settings(request: Request) -> Response:
     """Change any subset; the rest stays. Journaled, so replay applies what was in force."""
     require(request, ADMIN)
     body = await read_json(request, _settings_in)
-    changes = {
-        f: v for f in SettingsIn.__struct_fields__ if (v := getattr(body, f)) is not UNSET
-    }
+    changes = {f: v for f in SettingsIn.__struct_fields__ if (v := getattr(body, f)) is not UNSET}
     merged = dataclasses.replace(engine_of(request).state.settings, **changes)
     return await run(request, cmd.ChangeSettings(*dataclasses.astuple(merged)))

@@ -1,4 +1,4 @@
-"""`seatflow payroll YYYY-MM [--data DIR] [--format table|csv|xlsx] [--output FILE]`.
+"""`seatflow payroll YYYY-MM [--data DIR | --redis URL --center C] [--format ...] [--output FILE]`.
 
 The same monthly report as `GET /v1/payroll/{month}`, offline: the journal is
 replayed read-only (it works beside a running server, SQLite WAL) and the report
@@ -8,18 +8,18 @@ is taken at the journal's last recorded time.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import io
 import sys
 from pathlib import Path
 
+from engine import stores
 from engine.errors import SeatflowError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("payroll", help="a month's payroll from the journal (offline)")
     p.add_argument("month", help="YYYY-MM, a calendar month in the center's time zone")
-    p.add_argument("--data", type=Path, default=Path("./seatflow-data"))
+    stores.add_arguments(p)
     p.add_argument("--format", choices=("table", "csv", "xlsx"), default="table")
     p.add_argument(
         "--output", "-o", type=Path,
@@ -47,8 +47,17 @@ def _table(report) -> str:  # type: ignore[no-untyped-def]
     from rich.table import Table
 
     table = Table(title=f"Payroll {report.month} ({report.timezone}, {report.scheme.currency})")
-    for name in ("agent", "team", "completed", "payout", "on duty h", "utilization",
-                 "accuracy", "logout req.", "forced"):
+    for name in (
+        "agent",
+        "team",
+        "completed",
+        "payout",
+        "on duty h",
+        "utilization",
+        "accuracy",
+        "logout req.",
+        "forced",
+    ):
         table.add_column(name, justify="left" if name in ("agent", "team") else "right")
     for r in report.agents:
         table.add_row(
@@ -70,24 +79,15 @@ def _table(report) -> str:  # type: ignore[no-untyped-def]
 
 def run(args: argparse.Namespace) -> int:
     from engine.clock import RealClock
-    from engine.core import Engine
     from engine.payroll.export import to_csv, to_xlsx
     from engine.payroll.report import payroll_report
-    from engine.sqlite_journal import JOURNAL_FILE, SqliteJournal
 
-    path = args.data / JOURNAL_FILE
-    if not path.exists():
-        print(f"seatflow: no journal at {str(path)!r}", file=sys.stderr)
-        return 2
-    engine = Engine(SqliteJournal(path), RealClock())
     try:
-        engine.recover()
+        engine = stores.read_engine(args, RealClock())
         report = payroll_report(engine.state, args.month, engine.state.now)
-    except SeatflowError as exc:
-        print(f"seatflow: {exc.message}", file=sys.stderr)
+    except (SeatflowError, stores.NoJournal) as exc:
+        print(f"seatflow: {getattr(exc, 'message', exc)}", file=sys.stderr)
         return 2
-    finally:
-        asyncio.run(engine.close())
     if args.format == "xlsx":
         out = args.output or Path(f"payroll-{report.month}.xlsx")
         out.write_bytes(to_xlsx(report))

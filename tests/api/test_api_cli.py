@@ -97,8 +97,10 @@ def test_keys_create_refuses_bad_roles_and_a_running_server(
     assert "the server is running" in capsys.readouterr().err
 
 
-def test_serve_with_redis_says_it_is_not_available(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["serve", "--redis", "redis://127.0.0.1:6379"]) == 2
-    assert capsys.readouterr().err == (
-        "seatflow: the Redis backend is not available in this version yet\n"
-    )
+def test_serve_with_a_bad_redis_url_or_center_fails_clearly(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["serve", "--redis", "http://127.0.0.1:6379"]) == 2
+    assert "--redis http://127.0.0.1:6379" in capsys.readouterr().err
+    assert main(["serve", "--redis", "redis://127.0.0.1:6379/0", "--center", "a b"]) == 2
+    assert "center name 'a b'" in capsys.readouterr().err

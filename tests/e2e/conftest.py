@@ -1,4 +1,9 @@
-"""Fixtures that start the real `seatflow serve` process (see support.Server)."""
+"""Fixtures that start the real `seatflow serve` process (see support.Server).
+
+With SEATFLOW_TEST_REDIS=1 the whole suite runs again on a Redis backend: one real
+redis-server for the session, every server on it with a center of its own
+(`make test` runs the suite both ways).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,24 @@ from pathlib import Path
 
 import httpx
 import pytest
+from redis_server import RedisServer
 
+from . import support
 from .support import Server
+
+
+@pytest.fixture(scope="session", autouse=True)
+def redis_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str | None]:
+    if not support.ON_REDIS:
+        yield None
+        return
+    redis = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    support.REDIS_URL, support.REDIS_DIR = redis.url, redis.root
+    try:
+        yield redis.url
+    finally:
+        support.REDIS_URL = support.REDIS_DIR = None
+        redis.stop()
 
 
 @pytest.fixture

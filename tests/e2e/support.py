@@ -26,6 +26,9 @@ import pytest
 SEATFLOW = str(Path(sys.executable).parent / "seatflow")
 START_DEADLINE_S = 30.0
 STOP_DEADLINE_S = 20.0
+ON_REDIS = os.environ.get("SEATFLOW_TEST_REDIS") == "1"  # the suite's second run
+REDIS_URL: str | None = None  # set by conftest when the suite runs on Redis
+REDIS_DIR: Path | None = None  # where that server keeps its AOF
 RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 
 
@@ -43,6 +46,7 @@ class Server:
         self.data_dir = root / "data"
         self.clock = clock
         self.admin_key = secrets.token_urlsafe(24)
+        self.center = f"test-{secrets.token_hex(6)}"
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
         self.runs = 0
@@ -64,6 +68,8 @@ class Server:
             SEATFLOW, "serve", "--host", "127.0.0.1", "--port", str(self.port),
             "--data", str(self.data_dir), "--clock", self.clock,
         ]  # fmt: skip
+        if REDIS_URL is not None:  # the center lives in Redis: one per Server, as a data dir
+            args += ["--redis", REDIS_URL, "--center", self.center]
         try:
             self.proc = subprocess.Popen(args, stdout=out, stderr=err, env=env, cwd=self.root)
         finally:
@@ -157,14 +163,22 @@ class Server:
         return c
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """Run `seatflow ARGS --data DIR` on this server's data."""
+        """Run `seatflow ARGS --data DIR` on this server's data (its center, on Redis)."""
+        where = ["--data", str(self.data_dir)]
+        if REDIS_URL is not None:
+            where += ["--redis", REDIS_URL, "--center", self.center]
         return subprocess.run(
-            [SEATFLOW, *args, "--data", str(self.data_dir)],
+            [SEATFLOW, *args, *where],
             capture_output=True,
             text=True,
             timeout=60,
             env={**os.environ, "SEATFLOW_ADMIN_KEY": self.admin_key},
         )
+
+    def stored_bytes(self) -> bytes:
+        """Everything the store holds on disk: the data dir, or Redis's AOF on Redis."""
+        root = self.data_dir if REDIS_DIR is None else REDIS_DIR
+        return b"".join(p.read_bytes() for p in root.rglob("*") if p.is_file())
 
     def replay(self) -> subprocess.CompletedProcess[str]:
         """`seatflow replay --data DIR` on this server's data (the server must be stopped)."""

@@ -1,0 +1,494 @@
+"""One server process's view of a center kept in Redis.
+
+    recovering --load snapshot + stream--> follower --lease acquired, tail read--> owner
+        ^                                                                            |
+        +------------- lease lost, a write failed, Redis unreachable too long -------+
+
+Every process keeps its own copy of the center's state, folded from the stream: a
+follower tails it (and feeds its board from it), the owner writes it. The owner runs
+commands on its engine; a follower forwards them to the owner and, before answering,
+waits until its own copy has applied the records the answer reflects, so what a client
+reads from any process after an acknowledgement includes it.
+
+An owner whose write fails cannot know what its state holds beyond the stream, so it
+throws the state away and becomes a follower again from what Redis has: the stream is
+the truth, and a command whose write failed got a 503 (a retried order is idempotent).
+While a process has no usable copy (starting, Redis unreachable) it answers 503.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+import time
+from enum import StrEnum
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from engine.clock import Clock, ManualClock, RealClock
+from engine.commands import Command, SetClock
+from engine.core import Engine, Listener
+from engine.errors import Unavailable
+from engine.events import decode_record
+from engine.handlers import Reply
+from engine.journal import JournalError
+from engine.redis_backend import snapshot, stream
+from engine.redis_backend.config import BLOCK_S, check_persistence, connect
+from engine.redis_backend.forward import CommandServer, Forwarder
+from engine.redis_backend.keys import Keys
+from engine.redis_backend.lease import Lease
+from engine.redis_backend.stream import Fenced, RedisJournal
+from engine.state import State, apply_record
+
+log = logging.getLogger("seatflow.redis")
+
+LEASE_MS = 2000  # a dead owner's center is free after this long
+RENEW_EVERY_S = LEASE_MS / 4000  # so one or two lost renewals do not lose the lease
+ACQUIRE_EVERY_S = 0.1  # how often a follower tries to take a free lease
+FORWARD_TIMEOUT_S = 10.0
+SNAPSHOT_EVERY = 50_000  # records between snapshots
+READ_CHUNK = 10_000
+
+
+class Role(StrEnum):
+    RECOVERING = "recovering"
+    FOLLOWER = "follower"
+    OWNER = "owner"
+
+
+class _FollowerJournal:
+    """A follower's engine never writes: its node forwards commands to the owner."""
+
+    def append(self, record: bytes) -> asyncio.Future[int]:
+        raise JournalError("a follower does not write the journal")
+
+    async def flush(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+def node_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+class RedisNode:
+    def __init__(
+        self,
+        url: str,
+        center: str,
+        clock: Clock,
+        *,
+        node: str | None = None,
+        lease_ms: int = LEASE_MS,
+        forward_timeout_s: float = FORWARD_TIMEOUT_S,
+        snapshot_every: int = SNAPSHOT_EVERY,
+        standby: bool = False,
+    ) -> None:
+        self.url = url
+        self.keys = Keys(center)
+        self.clock = clock
+        self.node = node or node_name()
+        self.lease_ms = lease_ms
+        self.snapshot_every = snapshot_every
+        self.standby = standby  # never takes the lease (tests, a read-only board server)
+        self.listeners: list[Listener] = []
+        self.role = Role.RECOVERING
+        self.problem = "starting: loading the center from Redis"
+        self.warning: str | None = None
+        self.failovers = 0
+        self._engine = Engine(_FollowerJournal(), clock)
+        self._client, self._blocking = connect(url)
+        self._lease = Lease(self._client, self.keys, self.node, lease_ms)
+        self._forwarder = Forwarder(
+            self._client, self._blocking, self.keys, self.node, forward_timeout_s
+        )
+        self._lease_value: str | None = None
+        self._renewed_at = 0.0
+        self._applied = asyncio.Event()
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._snapshot_seq = 0
+        self._snapshot_child: int | None = None
+        self._server: CommandServer | None = None
+        self._redis_down: str | None = None
+        self._closing = False
+
+    # -- what the API reads ---------------------------------------------------------
+
+    @property
+    def state(self) -> State:
+        return self._engine.state
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @property
+    def ready(self) -> bool:
+        return self.role is not Role.RECOVERING
+
+    @property
+    def failure(self) -> str | None:
+        return None if self.ready else self.problem
+
+    def now(self) -> int:
+        return self._engine.now()
+
+    # -- lifetime -------------------------------------------------------------------
+
+    async def start(self, wait_s: float = 10.0) -> None:
+        """Connect and load; returns once serving, or after wait_s with 503s until Redis is up."""
+        try:
+            self.warning = await check_persistence(self._client)
+        except RedisError as exc:
+            log.error("Redis at %s is unreachable (%s); retrying", self.url, exc)
+        self._forwarder.start()
+        self._spawn("supervise", self._supervise())
+        deadline = time.monotonic() + wait_s
+        while self.role is Role.RECOVERING and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        if self.role is not Role.RECOVERING and not self.standby:
+            # A center nobody owns is taken at once, before the first request arrives.
+            end = time.monotonic() + 2 * ACQUIRE_EVERY_S
+            while self.role is Role.FOLLOWER and time.monotonic() < end:
+                await asyncio.sleep(0.01)
+
+    async def close(self) -> None:
+        self._closing = True
+        for name in ("supervise", "tail", "serve"):
+            await self._stop(name)
+        if self._server is not None:
+            await self._server.drain()
+        if self.role is Role.OWNER and self._lease_value is not None:
+            engine, value = self._engine, self._lease_value
+            try:
+                await engine.journal.flush()
+                if engine.last_seq > self._snapshot_seq:
+                    snapshot.save_now(self.url, self.keys, engine.state, engine.last_seq, value)
+                await self._lease.release(value)
+                log.info("center %s released at seq %d", self.keys.center, engine.last_seq)
+            except (RedisError, JournalError, OSError) as exc:
+                log.warning("closing as owner: %s", exc)
+        await self._forwarder.close()
+        self._reap_snapshot(wait=True)
+        await self._client.aclose()
+        await self._blocking.aclose()
+
+    def _spawn(self, name: str, coro: object) -> None:
+        self._tasks[name] = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
+
+    async def _stop(self, name: str) -> None:
+        task = self._tasks.pop(name, None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    # -- commands and reads ---------------------------------------------------------
+
+    async def execute(self, command: Command, *, at: int | None = None) -> Reply:
+        if self.role is Role.OWNER:
+            reply, _ = await self._run_owned(command, at)
+            return reply
+        if self.role is Role.FOLLOWER:
+            answer = await self._forwarder.send(command)
+            await self._caught_up(answer.seq)
+            return answer.reply()
+        raise self._unavailable()
+
+    async def set_clock(self, to: int) -> Reply:
+        return await self.execute(SetClock(to))
+
+    async def durable(self) -> None:
+        """Reads wait until this copy holds every record acknowledged before they began."""
+        if self.role is Role.OWNER:
+            engine = self._engine
+            try:
+                await engine.durable()
+            except Unavailable:
+                self._demote(engine, engine.failure or "a write failed")
+                raise self._unavailable() from None
+            return
+        if self.role is Role.FOLLOWER:
+            try:
+                top = await stream.last_seq(self._client, self.keys)
+            except RedisError as exc:
+                raise _redis_unreachable(exc) from None
+            await self._caught_up(top)
+            return
+        raise self._unavailable()
+
+    async def _run_owned(self, command: Command, at: int | None = None) -> tuple[Reply, int]:
+        """Run on this owner's engine; the reply and the seq it reflects."""
+        engine = self._engine
+        try:
+            if isinstance(command, SetClock):
+                reply = await engine.set_clock(command.to)
+            else:
+                reply = await engine.execute(command, at=at)
+        except Unavailable:
+            if engine.failure is not None:
+                self._demote(engine, engine.failure)
+                raise self._unavailable() from None
+            raise
+        return reply, engine.last_seq
+
+    async def _run_forwarded(self, command: Command) -> tuple[Reply, int]:
+        if self.role is not Role.OWNER:
+            raise self._unavailable()
+        return await self._run_owned(command)
+
+    def _unavailable(self) -> Unavailable:
+        if self.role is Role.RECOVERING:
+            return Unavailable(
+                f"center {self.keys.center!r} is not available here: {self.problem}; retry",
+                code="redis_unavailable",
+            )
+        return Unavailable(
+            f"this process lost the ownership of center {self.keys.center!r}; retry",
+            code="owner_changed",
+        )
+
+    async def _caught_up(self, seq: int, timeout_s: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while self._engine.last_seq < seq:
+            if self.role is Role.RECOVERING:
+                raise self._unavailable()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Unavailable(
+                    f"this process has not caught up with record {seq} of center "
+                    f"{self.keys.center!r}; retry",
+                    code="redis_unavailable",
+                )
+            event = self._applied
+            try:
+                await asyncio.wait_for(event.wait(), left)
+            except TimeoutError:
+                pass
+
+    def _progressed(self) -> None:
+        event, self._applied = self._applied, asyncio.Event()
+        event.set()
+
+    # -- roles ----------------------------------------------------------------------
+
+    async def _supervise(self) -> None:
+        while not self._closing:
+            try:
+                if self.role is Role.RECOVERING:
+                    await self._load()
+                elif self.role is Role.FOLLOWER:
+                    await self._check_not_ahead()
+                    if not self.standby:
+                        value = await self._lease.acquire()
+                        if value is not None:
+                            await self._promote(value)
+                elif self.role is Role.OWNER:
+                    await self._keep_lease()
+                    self._maybe_snapshot()
+                if self._redis_down is not None:
+                    log.warning("center %s: Redis is reachable again", self.keys.center)
+                    self._redis_down = None
+            except (RedisError, OSError) as exc:
+                self._on_redis_down(exc)
+            except Exception:
+                log.exception("center %s: supervisor error; recovering", self.keys.center)
+                self._demote(self._engine, "internal error", release=False)
+            self._reap_snapshot()
+            if self.role is Role.OWNER:
+                await asyncio.sleep(RENEW_EVERY_S)
+            elif self.role is Role.FOLLOWER:
+                await asyncio.sleep(ACQUIRE_EVERY_S)
+            else:
+                await asyncio.sleep(0.2)
+
+    async def _load(self) -> None:
+        """A fresh copy of the center: the snapshot, then the stream after it."""
+        started = time.perf_counter()
+        engine, from_seq = await load_engine(self._client, self.keys, self.clock)
+        engine.listeners = self.listeners
+        self._snapshot_seq = from_seq
+        if isinstance(self.clock, ManualClock) and engine.state.now == 0:
+            self.clock.set(RealClock().now_ms() // 1000 * 1000)
+        self._engine = engine
+        self.role = Role.FOLLOWER
+        self._progressed()
+        self._spawn("tail", self._tail(engine))
+        log.info(
+            "center %s loaded: snapshot at %d, %d records after it, in %.3f s",
+            self.keys.center, from_seq, engine.last_seq - from_seq, time.perf_counter() - started,
+        )  # fmt: skip
+
+    async def _read_after(self, seq: int) -> list[tuple[int, bytes]]:
+        return await stream.read_after(self._client, self.keys, seq, READ_CHUNK)
+
+    def _apply(self, engine: Engine, batch: list[tuple[int, bytes]]) -> None:
+        """Fold records another process wrote into this copy, and show them on its board."""
+        state = engine.state
+        for seq, data in batch:
+            record = decode_record(data)
+            apply_record(state, record)
+            engine.last_seq = seq
+            for listener in self.listeners:
+                try:
+                    listener(record)
+                except Exception:
+                    log.exception("listener %r failed; going on", listener)
+        if isinstance(self.clock, ManualClock) and self.clock.now_ms() < state.now:
+            self.clock.set(state.now)
+        self._progressed()
+
+    async def _tail(self, engine: Engine) -> None:
+        block_ms = int(BLOCK_S * 1000)
+        while self._engine is engine and self.role is Role.FOLLOWER:
+            try:
+                batch = await stream.tail(self._blocking, self.keys, engine.last_seq, block_ms)
+            except (RedisError, OSError) as exc:
+                log.debug("tailing center %s: %s", self.keys.center, exc)
+                await asyncio.sleep(0.1)
+                continue
+            self._apply(engine, batch)
+
+    async def _promote(self, value: str) -> None:
+        """The lease is ours: read the rest of the stream (final now), then write it."""
+        started = time.perf_counter()
+        await self._stop("tail")
+        engine = self._engine
+        try:
+            while batch := await self._read_after(engine.last_seq):
+                self._apply(engine, batch)
+        except BaseException:
+            self._demote(engine, "could not read the stream's tail", release=True, value=value)
+            raise
+        engine.journal = RedisJournal(self._client, self.keys, value, engine.last_seq + 1)
+        self._lease_value = value
+        self._renewed_at = time.monotonic()
+        self.role = Role.OWNER
+        self.failovers += 1
+        self._server = CommandServer(self._client, self._blocking, self.keys, self._run_forwarded)
+        self._spawn("serve", self._server.run())
+        log.info(
+            "center %s: owner with lease %s at seq %d (took %.3f s)",
+            self.keys.center, value, engine.last_seq, time.perf_counter() - started,
+        )  # fmt: skip
+
+    async def _check_not_ahead(self) -> None:
+        """A stream shorter than this copy means Redis lost acknowledged records."""
+        top = await stream.last_seq(self._client, self.keys)
+        if top < self._engine.last_seq:
+            log.error(
+                "center %s: the stream ends at %d but this copy holds %d records: Redis lost "
+                "acknowledged records (was it restarted without AOF?); reloading from what it has",
+                self.keys.center, top, self._engine.last_seq,
+            )  # fmt: skip
+            self._demote(self._engine, "Redis lost records; reloading", release=False)
+
+    async def _keep_lease(self) -> None:
+        assert self._lease_value is not None
+        if await self._lease.renew(self._lease_value):
+            self._renewed_at = time.monotonic()
+        else:
+            self._demote(self._engine, "the lease was taken by another process", release=False)
+
+    def _on_redis_down(self, exc: BaseException) -> None:
+        if self.role is Role.OWNER:
+            # Until the lease would have expired it may still be ours; after that, surely not.
+            if time.monotonic() - self._renewed_at > self.lease_ms / 1000 * 0.8:
+                self._demote(self._engine, f"Redis unreachable: {exc}", release=False)
+        elif self.role is Role.RECOVERING:
+            self.problem = f"Redis unreachable: {exc}"
+        if self._redis_down is None:
+            log.warning("center %s (%s): Redis unreachable: %s", self.keys.center, self.role, exc)
+        self._redis_down = str(exc)
+
+    def _demote(
+        self, engine: Engine, reason: str, *, release: bool = True, value: str | None = None
+    ) -> None:
+        """Throw this copy away (it may be ahead of the stream) and load again."""
+        if engine is not self._engine or self.role is Role.RECOVERING:
+            return
+        was_owner = self.role is Role.OWNER
+        value = value or self._lease_value
+        self.role = Role.RECOVERING
+        self.problem = reason
+        self._lease_value = None
+        journal = engine.journal
+        if isinstance(journal, RedisJournal) and journal.failed is None:
+            journal.fail(Fenced(reason))
+        engine.failure = engine.failure or reason
+        self._progressed()  # waiters see RECOVERING and give up
+        for name in ("serve", "tail"):
+            task = self._tasks.pop(name, None)
+            if task is not None:
+                task.cancel()
+        log.warning(
+            "center %s: %s; %s", self.keys.center, reason,
+            "stepping down as owner" if was_owner else "reloading",
+        )  # fmt: skip
+        if release and value is not None and was_owner:
+            asyncio.get_running_loop().create_task(self._release_quietly(value))
+
+    async def _release_quietly(self, value: str) -> None:
+        try:
+            await self._lease.release(value)
+        except RedisError:
+            pass
+
+    # -- snapshots ------------------------------------------------------------------
+
+    def _maybe_snapshot(self) -> None:
+        engine, value = self._engine, self._lease_value
+        journal = engine.journal
+        if self._snapshot_child is not None or value is None:
+            return
+        if not isinstance(journal, RedisJournal):
+            return
+        seq = journal.appended  # the state holds every record appended, durable or not yet
+        if seq - self._snapshot_seq < self.snapshot_every:
+            return
+        self._snapshot_child = snapshot.fork_save(self.url, self.keys, engine.state, seq, value)
+        self._snapshot_seq = seq
+
+    def _reap_snapshot(self, wait: bool = False) -> None:
+        pid = self._snapshot_child
+        if pid is None:
+            return
+        done, status = os.waitpid(pid, 0 if wait else os.WNOHANG)
+        if done == 0:
+            return
+        self._snapshot_child = None
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            log.warning("center %s: the snapshot child exited %d", self.keys.center, code)
+
+
+def _redis_unreachable(exc: BaseException) -> Unavailable:
+    return Unavailable(f"Redis is unreachable: {exc}", code="redis_unavailable")
+
+
+async def load_engine(client: Redis, keys: Keys, clock: Clock) -> tuple[Engine, int]:
+    """An engine holding the center as Redis has it, and the snapshot seq it started from."""
+    engine = Engine(_FollowerJournal(), clock)
+    got = await snapshot.load(client, keys)
+    if got is not None:
+        engine.last_seq, engine.state = got
+    from_seq = engine.last_seq
+    while batch := await stream.read_after(client, keys, engine.last_seq, READ_CHUNK):
+        engine.recover(batch)
+    return engine, from_seq
+
+
+async def read_center(url: str, center: str, clock: Clock) -> Engine:
+    """The center's state for a one-off reader (`seatflow replay`, `seatflow payroll`)."""
+    client, blocking = connect(url)
+    try:
+        engine, _ = await load_engine(client, Keys(center), clock)
+        return engine
+    finally:
+        await client.aclose()
+        await blocking.aclose()

@@ -1,0 +1,68 @@
+"""The Lua run inside Redis: each script is atomic, so a check and a write cannot interleave.
+
+APPEND is the fencing: records land only if the caller's lease value (which carries its
+fencing token) is still the lease, and only right after the stream's last record, so a
+paused old owner, or a batch sent twice, can never write. A script that returns an error
+has written nothing: every check comes before the first XADD.
+"""
+
+from __future__ import annotations
+
+# KEYS: lease, journal. ARGV: lease value, first seq, record...
+APPEND = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return redis.error_reply('FENCED the lease is no longer ' .. ARGV[1])
+end
+local first = tonumber(ARGV[2])
+local top = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+local last = 0
+if #top > 0 then last = tonumber(string.match(top[1][1], '^0%-(%d+)$')) end
+if last ~= first - 1 then
+  return redis.error_reply('SEQ the journal ends at ' .. last .. ', not ' .. (first - 1))
+end
+for i = 3, #ARGV do
+  redis.call('XADD', KEYS[2], string.format('0-%d', first + i - 3), 'r', ARGV[i])
+end
+return first + #ARGV - 3
+"""
+
+# KEYS: lease, fence. ARGV: node id, ttl ms. Returns the new lease value, or nil if held.
+ACQUIRE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return false end
+local token = redis.call('INCR', KEYS[2])
+local value = token .. ':' .. ARGV[1]
+redis.call('SET', KEYS[1], value, 'PX', ARGV[2])
+return value
+"""
+
+# KEYS: lease. ARGV: lease value, ttl ms. 1 if still ours and extended, else 0.
+RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
+# KEYS: lease. ARGV: lease value. Hand the center over at once on a clean shutdown.
+RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+# KEYS: snapshot, lease, journal. ARGV: seq, format, data, lease value.
+# The state was taken by the owner holding this lease value after applying record seq.
+# Once that record is in the stream and the lease is still the same, every record up to
+# seq is that owner's (appends are contiguous and fenced), so the snapshot is the fold
+# of the stream's first seq records. Returns 1 stored, 0 older than the one there,
+# -1 record seq not in the stream yet, -2 the lease changed.
+PUT_SNAPSHOT = """
+if redis.call('GET', KEYS[2]) ~= ARGV[4] then return -2 end
+local top = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)
+local last = 0
+if #top > 0 then last = tonumber(string.match(top[1][1], '^0%-(%d+)$')) end
+if last < tonumber(ARGV[1]) then return -1 end
+local have = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
+if tonumber(ARGV[1]) <= have then return 0 end
+redis.call('HSET', KEYS[1], 'seq', ARGV[1], 'format', ARGV[2], 'data', ARGV[3])
+return 1
+"""
