@@ -11,11 +11,13 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import Unauthorized
-from engine.errors import Forbidden
+from engine.errors import Forbidden, SeatflowError
 from engine.state import State
 
 ADMIN = frozenset({"admin"})
@@ -73,3 +75,36 @@ def require(request: Request, roles: frozenset[str], *, own_agent: str | None = 
             return who
         raise Forbidden(f"this key is bound to agent {who.agent_id!r}, not {own_agent!r}")
     raise Forbidden(f"a {who.role!r} key may not use {request.method} {request.url.path}")
+
+
+def _bearer(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, key = value.decode("latin-1").partition(" ")
+            return key.strip() if scheme.lower() == "bearer" else None
+    return None
+
+
+def catch_up_for_new_keys(inner: ASGIApp, app: Any) -> ASGIApp:
+    """Let a key made through another process work here at once (several processes, Redis).
+
+    A key created on one process reaches another's copy of the center a few ms later.
+    A request carrying a key this copy does not know yet first waits until the copy has
+    caught up with the journal (as reads do), so it is not refused 401 for being early;
+    a key that is still unknown then is refused as usual. Known keys cost one lookup.
+    """
+
+    async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            key = _bearer(scope)
+            center = getattr(app.state, "engine", None)
+            if key and center is not None and hash_key(key) not in center.state.keys:
+                admin_key = app.state.admin_key
+                if admin_key is None or not hmac.compare_digest(key.encode(), admin_key.encode()):
+                    try:
+                        await center.durable()
+                    except SeatflowError:
+                        pass  # the request itself then answers why (503)
+        await inner(scope, receive, send)
+
+    return asgi

@@ -114,8 +114,10 @@ def serve(args: argparse.Namespace) -> int:
             return _fail(str(exc))
         factory = _sqlite_factory(args)
     import uvicorn
+    from starlette.types import ASGIApp
 
     from api import create_app
+    from api.auth import catch_up_for_new_keys
     from api.fastpath import with_fast_path
 
     admin_key = os.environ.get("SEATFLOW_ADMIN_KEY") or None
@@ -125,8 +127,12 @@ def serve(args: argparse.Namespace) -> int:
         )
 
     app = create_app(factory, admin_key=admin_key)
+    # Order intake straight to its endpoints; the rest via the app.
+    asgi: ASGIApp = with_fast_path(app)
+    if args.redis:
+        asgi = catch_up_for_new_keys(asgi, app)  # a key made on another process works here at once
     config = uvicorn.Config(
-        with_fast_path(app),  # order intake straight to its endpoints; the rest via the app
+        asgi,
         host=args.host,
         port=args.port,
         loop="uvloop",

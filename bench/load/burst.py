@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.load.burst [--seats 400] [--steps 500,1000,2000,3000,4000,5000]
         [--step-s 10] [--conns 128] [--shift-change-s 60] [--out bench/results/burst.json]
+        [--redis | --both] [--processes 1] [--no-noop]
 
 1. Starts `seatflow serve` (real clock, a fresh data dir, SQLite journal with group
    commit) and the no-op app (bench/load/noop.py) as two uvicorn processes on free
@@ -17,6 +18,14 @@
    saturation step.
 4. Stops the server (graceful), replays its journal, and checks that every order the
    server acknowledged (200/201) is in it: lost orders.
+
+`--redis` runs step 3 on `seatflow serve --redis URL --center bench` instead, against a
+redis-server it starts itself (bench/load/redis_proc.py: AOF, appendfsync always), and
+reads the center back from Redis for step 4 (as `seatflow replay --redis` does); that
+phase reports the redis-server's CPU per order too. `--both` runs SQLite then Redis in
+the same invocation, for a same-run ratio (`redis_vs_sqlite`). `--processes 2` puts two
+server processes on the Redis center (the first started owns it, the second forwards
+its commands to it), the connections split round-robin between them.
 """
 
 from __future__ import annotations
@@ -38,9 +47,12 @@ from pathlib import Path
 from typing import Any
 
 from bench.load.client import Conn, HttpError
+from bench.load.redis_proc import RedisProc, start_redis
 
 HOST = "127.0.0.1"
 SEATFLOW = str(Path(sys.executable).parent / "seatflow")
+CENTER = "bench"
+PHASES = {"sqlite": "seatflow", "redis": "seatflow_redis"}  # report key of each store's phase
 
 
 def free_port() -> int:
@@ -77,14 +89,18 @@ class Proc:
                 self.proc.wait()
 
 
-def start_seatflow(data: Path, admin_key: str, log: Path) -> Proc:
-    port = free_port()
+def start_seatflow(
+    data: Path, admin_key: str, log: Path, *, redis_url: str | None = None,
+    center: str = CENTER, port: int | None = None,
+) -> Proc:
+    """`seatflow serve` on SQLite in `data`, or on the center in Redis at `redis_url`."""
+    port = port or free_port()
     env = {**os.environ, "SEATFLOW_ADMIN_KEY": admin_key}
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [SEATFLOW, "serve", "--host", HOST, "--port", str(port), "--data", str(data)],
-            stdout=out, stderr=subprocess.STDOUT, env=env,
-        )
+    args = [SEATFLOW, "serve", "--host", HOST, "--port", str(port), "--data", str(data)]
+    if redis_url is not None:
+        args += ["--redis", redis_url, "--center", center]
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env)
     _wait_port(port, proc)
     return Proc(proc, port)
 
@@ -119,6 +135,7 @@ class Step:
     error_examples: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
     server_cpu_s: float = 0.0
+    redis_cpu_s: float | None = None  # the redis-server's, on the Redis store
 
     def report(self) -> dict[str, Any]:
         lat = sorted(self.latencies_ms)
@@ -140,21 +157,32 @@ class Step:
             "server_cpu_us_per_req": (
                 round(self.server_cpu_s / self.ok * 1e6, 1) if self.ok else 0.0
             ),
-        }
+        } | ({} if self.redis_cpu_s is None else {
+            "redis_cpu_us_per_req": round(self.redis_cpu_s / self.ok * 1e6, 1) if self.ok else 0.0
+        })
 
 
-def cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process so far (all threads), from /proc."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_s(*pids: int) -> float:
+    """User + system CPU seconds of processes so far (all threads), from /proc."""
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rpartition(")")[2].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 class Pusher:
-    """Pushes bodies at a stepped rate over a pool of keep-alive connections."""
+    """Pushes bodies at a stepped rate over a pool of keep-alive connections.
 
-    def __init__(self, port: int, key: str, path: str, conns: int, seed: int, pid: int) -> None:
-        self.port, self.key, self.path, self.n, self.pid = port, key, path, conns, pid
+    Connection i goes to ports[i % len(ports)] (several server processes: round-robin);
+    server CPU is summed over `pids`, and the redis-server's taken apart (`redis_pid`).
+    """
+
+    def __init__(self, ports: list[int], key: str, path: str, conns: int, seed: int,
+                 pids: list[int], redis_pid: int | None = None) -> None:
+        self.ports, self.key, self.path, self.n, self.pids = ports, key, path, conns, pids
+        self.redis_pid = redis_pid
         self.rng = random.Random(seed)
         self.acked: list[str] = []
         self.seq = 0
@@ -165,8 +193,10 @@ class Pusher:
         return order_id, order_body(order_id, self.rng)
 
     async def run(self, step: Step) -> None:
-        conns = [await Conn(HOST, self.port, self.key).open() for _ in range(self.n)]
-        cpu0 = cpu_s(self.pid)
+        conns = [await Conn(HOST, self.ports[i % len(self.ports)], self.key).open()
+                 for i in range(self.n)]
+        cpu0 = cpu_s(*self.pids)
+        redis0 = None if self.redis_pid is None else cpu_s(self.redis_pid)
         start = time.perf_counter()
         end = start + step.seconds
         interval = self.n / step.target_rps if step.target_rps else 0.0
@@ -198,7 +228,9 @@ class Pusher:
 
         await asyncio.gather(*(one(i, c) for i, c in enumerate(conns)))
         step.elapsed_s = time.perf_counter() - start
-        step.server_cpu_s = cpu_s(self.pid) - cpu0
+        step.server_cpu_s = cpu_s(*self.pids) - cpu0
+        if redis0 is not None and self.redis_pid is not None:
+            step.redis_cpu_s = cpu_s(self.redis_pid) - redis0
         for c in conns:
             c.close()
 
@@ -299,27 +331,52 @@ async def drive(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     steps = [float(x) for x in args.steps.split(",")]
     report: dict[str, Any] = {"args": vars(args) | {"out": str(args.out)}, "machine": {
         "nproc": os.cpu_count(), "python": sys.version.split()[0]}}
+    if not args.no_noop:
+        report["noop"] = await noop_phase(args, work, steps)
+    stores = ["sqlite", "redis"] if args.both else ["redis" if args.redis else "sqlite"]
+    for store in stores:
+        report[PHASES[store]] = await seatflow_phase(args, work, steps, store)
+    if args.both:
+        report["redis_vs_sqlite"] = compare(report["seatflow"], report["seatflow_redis"])
+    return report
+
+
+async def noop_phase(args: argparse.Namespace, work: Path, steps: list[float]) -> dict[str, Any]:
     noop = start_noop(work / "noop.log")
     try:
-        pusher = Pusher(noop.port, "x", "/v1/_noop", args.conns, args.seed, noop.proc.pid)
+        pusher = Pusher([noop.port], "x", "/v1/_noop", args.conns, args.seed, [noop.proc.pid])
         noop_steps = [Step(f"{r:g}/s", r, args.step_s) for r in steps]
         noop_steps.append(Step("saturation", None, args.step_s))
         cpu = time.process_time()
         for st in noop_steps:
             await pusher.run(st)
-        report["noop"] = {"steps": [s.report() for s in noop_steps],
-                          "client_cpu_s": round(time.process_time() - cpu, 2)}
+        return {"steps": [s.report() for s in noop_steps],
+                "client_cpu_s": round(time.process_time() - cpu, 2)}
     finally:
         noop.stop()
+
+
+async def seatflow_phase(
+    args: argparse.Namespace, work: Path, steps: list[float], store: str
+) -> dict[str, Any]:
+    """The stepped burst with the shift change on one store, then the lost-order check."""
     admin_key = secrets.token_urlsafe(24)
-    server = start_seatflow(work / "data", admin_key, work / "seatflow.log")
+    redis: RedisProc | None = start_redis(work / "redis") if store == "redis" else None
+    data = work / "data" if store == "sqlite" else work / f"data-{store}"
+    servers: list[Proc] = []
     try:
-        floor = Floor(server.port, admin_key, args.seats)
+        for i in range(args.processes if redis is not None else 1):  # the first one owns
+            servers.append(start_seatflow(
+                data, admin_key, work / f"seatflow-{store}-{i}.log",
+                redis_url=None if redis is None else redis.url,
+            ))
+        floor = Floor(servers[0].port, admin_key, args.seats)
         await floor.setup()
         change_at = time.time() + 2 * args.step_s
         await floor.schedule(change_at)
-        pusher = Pusher(server.port, floor.platform, "/v1/orders", args.conns, args.seed,
-                        server.proc.pid)
+        pusher = Pusher([s.port for s in servers], floor.platform, "/v1/orders", args.conns,
+                        args.seed, [s.proc.pid for s in servers],
+                        None if redis is None else redis.pid)
         sf_steps = [Step(f"{r:g}/s", r, args.step_s) for r in steps]
         sf_steps.append(Step("saturation", None, args.step_s))
         cpu = time.process_time()
@@ -330,13 +387,39 @@ async def drive(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             await pusher.run(st)
         if change is not None:
             await change
-        report["seatflow"] = {"steps": [s.report() for s in sf_steps],
-                              "client_cpu_s": round(time.process_time() - cpu, 2),
-                              "shift_change": floor.results, "acked": len(pusher.acked)}
+        phase: dict[str, Any] = {
+            "store": store, "processes": len(servers),
+            "steps": [s.report() for s in sf_steps],
+            "client_cpu_s": round(time.process_time() - cpu, 2),
+            "shift_change": floor.results, "acked": len(pusher.acked)}
     finally:
-        server.stop()
-    report["seatflow"]["lost"] = await lost_orders(work / "data", pusher.acked)
-    return report
+        for server in servers:
+            server.stop()
+    try:
+        if redis is None:
+            phase["lost"] = await lost_orders(data, pusher.acked)
+        else:
+            phase["lost"] = await lost_in_redis(redis.url, CENTER, pusher.acked)
+    finally:
+        if redis is not None:
+            redis.stop()
+    return phase
+
+
+def compare(sqlite: dict[str, Any], redis: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per step of the same run: Redis's throughput as a share of SQLite's, and latencies."""
+    rows = []
+    for a, b in zip(sqlite["steps"], redis["steps"], strict=True):
+        rows.append({
+            "step": a["step"],
+            "sqlite_rps": a["achieved_rps"], "redis_rps": b["achieved_rps"],
+            "rps_ratio": round(b["achieved_rps"] / a["achieved_rps"], 2) if a["achieved_rps"]
+            else None,
+            "sqlite_p50_p99_ms": [a["p50_ms"], a["p99_ms"]],
+            "redis_p50_p99_ms": [b["p50_ms"], b["p99_ms"]],
+            "errors": [a["errors"], b["errors"]],
+        })
+    return rows
 
 
 async def lost_orders(data: Path, acked: list[str]) -> dict[str, Any]:
@@ -353,6 +436,17 @@ async def lost_orders(data: Path, acked: list[str]) -> dict[str, Any]:
             "acked": len(acked), "lost": len(missing), "lost_examples": missing[:5]}
 
 
+async def lost_in_redis(url: str, center: str, acked: list[str]) -> dict[str, Any]:
+    """Read the center back from Redis (as `seatflow replay --redis` does): acked orders in it?"""
+    from engine.clock import RealClock
+    from engine.redis_backend.node import read_center
+
+    engine = await read_center(url, center, RealClock())
+    missing = [o for o in acked if o not in engine.state.orders]
+    return {"records": engine.last_seq, "orders_in_journal": len(engine.state.orders),
+            "acked": len(acked), "lost": len(missing), "lost_examples": missing[:5]}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.load.burst", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -363,7 +457,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--shift-change-s", type=float, default=60.0)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", type=Path)
+    store = p.add_mutually_exclusive_group()
+    store.add_argument("--redis", action="store_true",
+                       help="seatflow on a Redis center (a redis-server started here) not SQLite")
+    store.add_argument("--both", action="store_true",
+                       help="SQLite, then Redis, in the same run (report: redis_vs_sqlite)")
+    p.add_argument("--processes", type=int, default=1,
+                   help="server processes on the Redis center, connections round-robin")
+    p.add_argument("--no-noop", action="store_true", help="skip the no-op baseline")
     args = p.parse_args(argv)
+    if args.processes != 1 and not (args.redis or args.both):
+        p.error("--processes needs --redis or --both (one SQLite data dir has one writer)")
     with tempfile.TemporaryDirectory(prefix="seatflow-burst-") as tmp:
         report = asyncio.run(drive(args, Path(tmp)))
     text = json.dumps(report, indent=1)

@@ -160,10 +160,16 @@ class CommandServer:
         key = self._keys.commands
         loop = asyncio.get_running_loop()
         while True:
-            got = await self._blocking.blpop([key], timeout=1)
-            if got is None:
+            try:
+                got = await self._blocking.blpop([key], timeout=1)
+                if got is None:
+                    continue
+                batch = [got[1], *(await self._client.lpop(key, TAKE - 1) or [])]
+            except RedisError as exc:
+                # An owner keeps its lease through a short Redis outage: keep serving after it.
+                log.debug("taking forwarded commands: %s", exc)
+                await asyncio.sleep(0.2)
                 continue
-            batch = [got[1], *(await self._client.lpop(key, TAKE - 1) or [])]
             for raw in batch:
                 task = loop.create_task(self._serve(raw))
                 self._inflight.add(task)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-CENTER_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+CENTER_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # fullmatch: "$" would let a final \n in
 PREFIX = "seatflow"
 
 
@@ -23,7 +23,7 @@ class Keys:
     center: str
 
     def __post_init__(self) -> None:
-        if not CENTER_NAME.match(self.center):
+        if not CENTER_NAME.fullmatch(self.center):
             raise BadCenterName(
                 f"center name {self.center!r}: use 1-64 letters, digits, '_', '.' or '-'"
             )

@@ -233,6 +233,12 @@ class RedisNode:
         except Unavailable:
             if engine.failure is not None:
                 self._demote(engine, engine.failure)
+                if isinstance(getattr(engine.journal, "failed", None), Fenced):
+                    raise Unavailable(
+                        f"this process lost the ownership of center {self.keys.center!r} "
+                        "while running the command; retry",
+                        code="owner_changed",
+                    ) from None
                 raise self._unavailable() from None
             raise
         return reply, engine.last_seq
@@ -379,14 +385,17 @@ class RedisNode:
 
     async def _check_not_ahead(self) -> None:
         """A stream shorter than this copy means Redis lost acknowledged records."""
+        # What this copy held before asking: the tail may apply newer records meanwhile.
+        engine = self._engine
+        held = engine.last_seq
         top = await stream.last_seq(self._client, self.keys)
-        if top < self._engine.last_seq:
+        if top < held:
             log.error(
                 "center %s: the stream ends at %d but this copy holds %d records: Redis lost "
                 "acknowledged records (was it restarted without AOF?); reloading from what it has",
-                self.keys.center, top, self._engine.last_seq,
+                self.keys.center, top, held,
             )  # fmt: skip
-            self._demote(self._engine, "Redis lost records; reloading", release=False)
+            self._demote(engine, "Redis lost records", release=False)
 
     async def _keep_lease(self) -> None:
         assert self._lease_value is not None

@@ -41,16 +41,31 @@ def free_port() -> int:
 class Server:
     """One `seatflow serve` process (and its successors after restarts) on one data dir."""
 
-    def __init__(self, root: Path, clock: str = "manual") -> None:
+    def __init__(
+        self,
+        root: Path,
+        clock: str = "manual",
+        *,
+        redis_url: str | None = None,
+        center: str | None = None,
+        admin_key: str | None = None,
+    ) -> None:
+        """redis_url, center and admin_key: for several processes on one center (the
+        suite's REDIS_URL, a center and a key of its own otherwise)."""
         self.root = root
         self.data_dir = root / "data"
         self.clock = clock
-        self.admin_key = secrets.token_urlsafe(24)
-        self.center = f"test-{secrets.token_hex(6)}"
+        self.admin_key = admin_key or secrets.token_urlsafe(24)
+        self.center = center or f"test-{secrets.token_hex(6)}"
+        self._redis_url = redis_url
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
         self.runs = 0
         self._clients: list[httpx.Client] = []
+
+    @property
+    def redis_url(self) -> str | None:
+        return self._redis_url or REDIS_URL
 
     @property
     def base_url(self) -> str:
@@ -68,8 +83,8 @@ class Server:
             SEATFLOW, "serve", "--host", "127.0.0.1", "--port", str(self.port),
             "--data", str(self.data_dir), "--clock", self.clock,
         ]  # fmt: skip
-        if REDIS_URL is not None:  # the center lives in Redis: one per Server, as a data dir
-            args += ["--redis", REDIS_URL, "--center", self.center]
+        if self.redis_url is not None:  # the center lives in Redis (by default one per Server)
+            args += ["--redis", self.redis_url, "--center", self.center]
         try:
             self.proc = subprocess.Popen(args, stdout=out, stderr=err, env=env, cwd=self.root)
         finally:
@@ -165,8 +180,8 @@ class Server:
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run `seatflow ARGS --data DIR` on this server's data (its center, on Redis)."""
         where = ["--data", str(self.data_dir)]
-        if REDIS_URL is not None:
-            where += ["--redis", REDIS_URL, "--center", self.center]
+        if self.redis_url is not None:
+            where += ["--redis", self.redis_url, "--center", self.center]
         return subprocess.run(
             [SEATFLOW, *args, *where],
             capture_output=True,

@@ -27,3 +27,23 @@ def test_small_burst_loses_nothing(tmp_path, capsys):
     assert change["logout_202"] == change["approve_200"] == 1  # a tenth leave mid-shift
     lost = report["seatflow"]["lost"]
     assert lost["lost"] == 0 and lost["acked"] == lost["orders_in_journal"] > 300
+
+
+@pytest.mark.e2e
+def test_small_burst_on_redis_with_two_processes_loses_nothing(tmp_path, capsys):
+    out = tmp_path / "burst.json"
+    assert main(["--seats", "10", "--steps", "100", "--step-s", "1", "--conns", "4",
+                 "--shift-change-s", "1", "--no-noop", "--redis", "--processes", "2",
+                 "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    capsys.readouterr()
+    assert set(report) == {"args", "machine", "seatflow_redis"}
+    phase = report["seatflow_redis"]
+    assert (phase["store"], phase["processes"]) == ("redis", 2)
+    steps = phase["steps"]
+    assert [s["step"] for s in steps] == ["100/s", "saturation"]
+    assert all(s["errors"] == 0 and s["ok"] > 0 and "redis_cpu_us_per_req" in s
+               for s in steps), steps
+    assert phase["shift_change"]["login_200"] == 10
+    lost = phase["lost"]
+    assert lost["lost"] == 0 and lost["acked"] == lost["orders_in_journal"] > 100

@@ -1,0 +1,94 @@
+"""Snapshots: a process starts from the last one plus the stream after it, to the same state."""
+
+from __future__ import annotations
+
+import os
+import pickle
+
+import pytest
+from redis.asyncio import Redis
+from redis_server import RedisServer
+from redis_support import floor_script, more_orders, owned_engine, play, replayed
+
+from engine.clock import ManualClock
+from engine.fingerprint import fingerprint
+from engine.redis_backend import snapshot
+from engine.redis_backend.keys import Keys
+from engine.redis_backend.node import load_engine
+from engine.redis_backend.scripts import PUT_SNAPSHOT
+
+
+async def test_a_snapshot_saved_now_loads_back_to_the_replayed_state(
+    redis_server: RedisServer, client: Redis, keys: Keys
+) -> None:
+    engine, value = await owned_engine(client, keys)
+    await play(engine, floor_script(40))
+    seq = engine.last_seq
+    result = snapshot.save_now(redis_server.url, keys, engine.state, seq, value)
+    assert result == snapshot.STORED
+    got = await snapshot.load(client, keys)
+    assert got is not None and got[0] == seq
+    assert fingerprint(got[1]) == fingerprint((await replayed(client, keys)).state)
+
+    # More records after it: a process starts from the snapshot and reads only the rest.
+    await play(engine, more_orders(40, 20))
+    loaded, from_seq = await load_engine(client, keys, ManualClock(0))
+    assert from_seq == seq < loaded.last_seq == engine.last_seq
+    assert fingerprint(loaded.state) == fingerprint((await replayed(client, keys)).state)
+    assert fingerprint(loaded.state) == fingerprint(engine.state)
+
+
+async def test_a_snapshot_from_a_forked_child_loads_back_the_same(
+    redis_server: RedisServer, client: Redis, keys: Keys
+) -> None:
+    engine, value = await owned_engine(client, keys)
+    await play(engine, floor_script(40))
+    seq = engine.last_seq
+    pid = snapshot.fork_save(redis_server.url, keys, engine.state, seq, value)
+    # The parent goes on writing while the child pickles its copy-on-write state.
+    await play(engine, more_orders(40, 10))
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    loaded, from_seq = await load_engine(client, keys, ManualClock(0))
+    assert from_seq == seq and loaded.last_seq == engine.last_seq
+    assert fingerprint(loaded.state) == fingerprint(engine.state)
+    assert fingerprint(loaded.state) == fingerprint((await replayed(client, keys)).state)
+
+
+async def test_a_snapshot_from_another_build_is_ignored(
+    redis_server: RedisServer, client: Redis, keys: Keys, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine, value = await owned_engine(client, keys)
+    await play(engine, floor_script(20))
+    assert snapshot.save_now(redis_server.url, keys, engine.state, engine.last_seq, value) == 1
+    await client.hset(keys.snapshot, "format", "state-v1/0000000000000000")
+    with caplog.at_level("WARNING", logger="seatflow.redis"):
+        assert await snapshot.load(client, keys) is None
+    assert "another build" in caplog.text
+    loaded, from_seq = await load_engine(client, keys, ManualClock(0))
+    assert from_seq == 0 and loaded.last_seq == engine.last_seq  # a full replay
+    assert fingerprint(loaded.state) == fingerprint(engine.state)
+
+
+async def test_put_snapshot_refuses_a_changed_lease_or_a_record_not_yet_written(
+    client: Redis, keys: Keys
+) -> None:
+    engine, value = await owned_engine(client, keys)
+    await play(engine, floor_script(5))
+    top = engine.last_seq
+    put = client.register_script(PUT_SNAPSHOT)
+    data = pickle.dumps(engine.state)
+
+    async def store(seq: int, lease_value: str) -> int:
+        fields = [seq, snapshot.snapshot_format(), data, lease_value]
+        return int(await put(keys=[keys.snapshot, keys.lease, keys.journal], args=fields))
+
+    assert await store(top + 1, value) == snapshot.NOT_DURABLE_YET
+    assert await store(top, f"99:{value}") == snapshot.LEASE_CHANGED
+    assert await client.exists(keys.snapshot) == 0  # neither wrote anything
+    assert await store(top, value) == snapshot.STORED
+    assert await store(top - 1, value) == snapshot.OLDER  # never replaced by an older one
+    assert int(await client.hget(keys.snapshot, "seq")) == top  # type: ignore[arg-type]
+    # After a failover the old owner's late snapshot is refused, even for a later seq.
+    await client.delete(keys.lease)
+    assert await store(top, value) == snapshot.LEASE_CHANGED
