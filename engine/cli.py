@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import faulthandler
 import logging
 import os
 import sys
@@ -35,6 +36,7 @@ from engine.timeutil import format_time
 log = logging.getLogger("seatflow")
 
 EXIT_USAGE = 2
+KEYS_DEADLINE_S = 45.0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -221,10 +223,14 @@ async def _create_key_in_redis(args: argparse.Namespace) -> str:
 
 def keys_create(args: argparse.Namespace) -> int:
     if args.redis:
+        # Should it ever hang (Redis stalls), say where, and stop, rather than wait forever.
+        faulthandler.dump_traceback_later(KEYS_DEADLINE_S, exit=True)
         try:
             key = asyncio.run(_create_key_in_redis(args))
         except SeatflowError as exc:
             return _fail(exc.message)
+        finally:
+            faulthandler.cancel_dump_traceback_later()
         print(key)
         return 0
     try:

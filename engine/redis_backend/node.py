@@ -52,6 +52,7 @@ ACQUIRE_EVERY_S = 0.1  # how often a follower tries to take a free lease
 FORWARD_TIMEOUT_S = 10.0
 SNAPSHOT_EVERY = 50_000  # records between snapshots
 READ_CHUNK = 10_000
+STOP_WAIT_S = 5.0
 
 
 class Role(StrEnum):
@@ -186,7 +187,10 @@ class RedisNode:
         task = self._tasks.pop(name, None)
         if task is not None and task is not asyncio.current_task():
             task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            # Bounded: a task stuck in a Redis call must not hold shutdown up.
+            done, _ = await asyncio.wait([task], timeout=STOP_WAIT_S)
+            if not done:
+                log.warning("center %s: task %s did not stop in time", self.keys.center, name)
 
     # -- commands and reads ---------------------------------------------------------
 
