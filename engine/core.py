@@ -79,9 +79,21 @@ class Engine:
             if gc_was_enabled:
                 gc.enable()
         gc.freeze()
-        if isinstance(self.clock, ManualClock) and self.clock.now_ms() < state.now:
-            self.clock.set(state.now)
+        self.follow_clock()
         return n
+
+    def follow_clock(self) -> None:
+        """A manual clock never shows a time before the last recorded event."""
+        if isinstance(self.clock, ManualClock) and self.clock.now_ms() < self.state.now:
+            self.clock.set(self.state.now)
+
+    def notify(self, record: Record) -> None:
+        """Hand a durable record to the listeners; one that raises is logged, never fatal."""
+        for listener in self.listeners:
+            try:
+                listener(record)
+            except Exception:
+                log.exception("engine listener %r failed; the engine goes on", listener)
 
     def now(self) -> int:
         t = self.clock.now_ms()
@@ -145,11 +157,7 @@ class Engine:
             # A failed (or, defensively, cancelled) write is not known durable: never shown.
             if fut.cancelled() or fut.exception() is not None:
                 continue
-            for listener in self.listeners:
-                try:
-                    listener(record)
-                except Exception:
-                    log.exception("engine listener %r failed; the engine goes on", listener)
+            self.notify(record)
 
     async def durable(self) -> None:
         """Wait until all state a reader might see is durable (read-your-acks)."""

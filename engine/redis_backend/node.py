@@ -237,13 +237,8 @@ class RedisNode:
         except Unavailable:
             if engine.failure is not None:
                 self._demote(engine, engine.failure)
-                if isinstance(getattr(engine.journal, "failed", None), Fenced):
-                    raise Unavailable(
-                        f"this process lost the ownership of center {self.keys.center!r} "
-                        "while running the command; retry",
-                        code="owner_changed",
-                    ) from None
-                raise self._unavailable() from None
+                fenced = isinstance(getattr(engine.journal, "failed", None), Fenced)
+                raise self._unavailable(lost_lease=fenced) from None
             raise
         return reply, engine.last_seq
 
@@ -252,8 +247,9 @@ class RedisNode:
             raise self._unavailable()
         return await self._run_owned(command)
 
-    def _unavailable(self) -> Unavailable:
-        if self.role is Role.RECOVERING:
+    def _unavailable(self, *, lost_lease: bool = False) -> Unavailable:
+        """Why this process cannot serve now: `owner_changed` when it lost the lease."""
+        if self.role is Role.RECOVERING and not lost_lease:
             return Unavailable(
                 f"center {self.keys.center!r} is not available here: {self.problem}; retry",
                 code="redis_unavailable",
@@ -344,13 +340,8 @@ class RedisNode:
             record = decode_record(data)
             apply_record(state, record)
             engine.last_seq = seq
-            for listener in self.listeners:
-                try:
-                    listener(record)
-                except Exception:
-                    log.exception("listener %r failed; going on", listener)
-        if isinstance(self.clock, ManualClock) and self.clock.now_ms() < state.now:
-            self.clock.set(state.now)
+            engine.notify(record)
+        engine.follow_clock()
         self._progressed()
 
     async def _tail(self, engine: Engine) -> None:

@@ -12,7 +12,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,8 @@ from typing import Any
 import httpx
 import pytest
 
+from bench.load.redis_proc import free_port
+
 SEATFLOW = str(Path(sys.executable).parent / "seatflow")
 START_DEADLINE_S = 30.0
 STOP_DEADLINE_S = 20.0
@@ -30,12 +31,6 @@ ON_REDIS = os.environ.get("SEATFLOW_TEST_REDIS") == "1"  # the suite's second ru
 REDIS_URL: str | None = None  # set by conftest when the suite runs on Redis
 REDIS_DIR: Path | None = None  # where that server keeps its AOF
 RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Server:
