@@ -17,7 +17,6 @@ generator stops once the journal holds `target_events` events.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import heapq
 import json
 import math
@@ -32,14 +31,14 @@ from engine.clock import ManualClock
 from engine.core import Engine
 from engine.errors import SeatflowError
 from engine.events import decode_record
+from engine.fingerprint import digest
 from engine.journal import MemoryJournal
 from engine.sqlite_journal import JOURNAL_FILE, SqliteJournal
-from engine.state import State
 from engine.timeutil import parse_time
 from presence.agent import AVAILABLE, AWAY, OFFLINE
 from router.order import ASSIGNED
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: the digest is engine.fingerprint's
 META_FILE = "day.json"
 DAY_START = parse_time("2026-11-23T00:00:00Z")
 HOUR = 3_600_000
@@ -77,24 +76,6 @@ class DayStats:
     sim_hours: float = 0.0
     by_type: dict[str, int] = field(default_factory=dict)
     digest: str = ""
-
-
-def state_digest(state: State) -> str:
-    """A fingerprint of everything routing and reports read, to compare replays."""
-    c = state.counters
-    parts = [
-        repr((c.received, c.assigned, c.queued, c.completed, c.released)),
-        repr((state.now, state.order_seq, state.request_seq, len(state.audit))),
-    ]
-    for a in sorted(state.agents.values(), key=lambda a: a.id):
-        parts.append(
-            repr((a.id, a.state, tuple(a.open_orders), a.last_assigned_at, a.version, a.winding))
-        )
-    for skill in sorted(state.queues.skills(), key=str):
-        parts.append(repr((skill, state.queues.ordered(skill))))
-    qa = sum(1 for o in state.orders.values() if o.qa_passed is not None)
-    parts.append(repr((len(state.orders), qa, sorted(r.status for r in state.requests.values()))))
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 class _Day:
@@ -237,7 +218,7 @@ class _Day:
                 self.run(self._orders(arrival))
                 arrival = self._next_arrival(arrival)
         self.stats.sim_hours = (self.clock.now_ms() - DAY_START) / HOUR
-        self.stats.digest = state_digest(self.engine.state)
+        self.stats.digest = digest(self.engine.state)
 
 
 def generate(shape: DayShape) -> tuple[list[bytes], DayStats]:

@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 
-from bench.day import DayJournal, state_digest
+from bench.day import DayJournal
 from engine.clock import ManualClock
 from engine.core import Engine
 from engine.events import Record, decode_record
+from engine.fingerprint import digest
 from engine.sqlite_journal import SqliteJournal
 from engine.state import State, apply_record
 
@@ -55,7 +56,7 @@ def test_recover(benchmark: Any, day_journal: DayJournal, collector: str):
 
     def teardown(engine: Engine) -> None:
         gc.enable()
-        assert state_digest(engine.state) == day_journal.stats.digest
+        assert digest(engine.state) == day_journal.stats.digest
         _close(engine)
 
     n = benchmark.pedantic(
@@ -126,4 +127,4 @@ def test_split_fold(benchmark: Any, raw_records: list[bytes], day_journal: DayJo
         return (State(),), {}
 
     state = benchmark.pedantic(fold, setup=setup, rounds=ROUNDS, warmup_rounds=1)
-    assert state_digest(state) == day_journal.stats.digest
+    assert digest(state) == day_journal.stats.digest

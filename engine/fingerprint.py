@@ -7,6 +7,8 @@ and handover timers (a schedule of re-checks; `winding` is what they decide).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from engine.state import State
@@ -93,3 +95,13 @@ def fingerprint(state: State) -> dict[str, Any]:
             for m, s in sorted(state.schemes.items())
         },
     }
+
+
+def canonical(fp: dict[str, Any]) -> str:
+    """A fingerprint as one string, equal exactly when the fingerprints are."""
+    return json.dumps(fp, sort_keys=True)
+
+
+def digest(state: State) -> str:
+    """The fingerprint hashed: two states answer alike exactly when their digests match."""
+    return hashlib.sha256(canonical(fingerprint(state)).encode()).hexdigest()

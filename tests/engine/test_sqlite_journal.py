@@ -15,7 +15,7 @@ from engine import commands as cmd
 from engine.clock import ManualClock
 from engine.core import Engine
 from engine.events import decode_record
-from engine.fingerprint import fingerprint
+from engine.fingerprint import canonical, fingerprint
 from engine.sqlite_journal import JOURNAL_FILE, DataDirLocked, SqliteJournal, lock_data_dir
 
 REPLAY_SCRIPT = textwrap.dedent(
@@ -32,10 +32,6 @@ REPLAY_SCRIPT = textwrap.dedent(
     print(json.dumps({"records": n, "state": fingerprint(engine.state)}, sort_keys=True))
     """
 )
-
-
-def canonical(fp: dict) -> str:
-    return json.dumps(fp, sort_keys=True)
 
 
 async def busy_day(center) -> None:

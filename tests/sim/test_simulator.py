@@ -9,13 +9,13 @@ import json
 
 import pytest
 
-from bench.day import state_digest
 from bench.sim.floors import EngineFloor
 from bench.sim.metrics import erlang_check, gini, summary
 from bench.sim.run import simulate
 from bench.sim.scenario import HOUR, T0, Scenario, arrivals, plan
 from engine.cli import main
 from engine.events import decode_record
+from engine.fingerprint import digest
 from engine.invariants import apply_checked, check
 from engine.state import State
 
@@ -80,7 +80,7 @@ def test_every_assignment_follows_the_routing_rules_and_replay_matches(seatflow_
         problems += apply_checked(follower, decode_record(data))
     assert problems == []
     assert check(follower) == []
-    assert state_digest(follower) == state_digest(floor.engine.state)
+    assert digest(follower) == digest(floor.engine.state)
 
 
 def test_without_the_guard_orders_are_stranded_and_the_checks_say_so():
