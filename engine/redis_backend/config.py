@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ResponseError
@@ -29,19 +29,36 @@ from redis.exceptions import ResponseError
 log = logging.getLogger("seatflow.redis")
 
 COMMAND_TIMEOUT_S = 2.0  # a Redis that has not answered in 2 s is treated as unreachable
-BLOCK_S = 1.0  # blocking reads (XREAD BLOCK, BLPOP) wait this long, then loop
+BLOCK_S = 0.5  # blocking reads (XREAD BLOCK, BLMOVE) wait this long, then loop
+MAX_CONNECTIONS = 50  # per client; more concurrent commands queue for one
 
 
 def connect(url: str) -> tuple[Redis, Redis]:
-    """A client for commands, and one for blocking reads (which hold a connection)."""
-    common = {
-        "socket_connect_timeout": COMMAND_TIMEOUT_S,
-        "retry": Retry(NoBackoff(), 1),
-        "health_check_interval": 5,
-    }
-    client = Redis.from_url(url, socket_timeout=COMMAND_TIMEOUT_S, **common)  # type: ignore[arg-type]
-    blocking = Redis.from_url(url, socket_timeout=BLOCK_S + COMMAND_TIMEOUT_S, **common)  # type: ignore[arg-type]
-    return client, blocking
+    """A client for commands, and one for the loops that take from lists and the stream.
+
+    The first retries a command once on a new connection when one breaks. The second never
+    retries: a loop must see every break, because Redis may have moved items for a reply
+    that the break lost (forward.py reads its holding list again then).
+    """
+    return (
+        _client(url, COMMAND_TIMEOUT_S, retries=1),
+        _client(url, BLOCK_S + COMMAND_TIMEOUT_S, retries=0),
+    )
+
+
+def _client(url: str, socket_timeout: float, *, retries: int) -> Redis:
+    # A burst of commands waits for a free connection (up to the command timeout) rather
+    # than failing: redis-py's default pool refuses the 101st concurrent command.
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=MAX_CONNECTIONS,
+        timeout=COMMAND_TIMEOUT_S,
+        socket_timeout=socket_timeout,
+        socket_connect_timeout=COMMAND_TIMEOUT_S,
+        retry=Retry(NoBackoff(), retries),
+        health_check_interval=5,
+    )
+    return Redis.from_pool(pool)  # closed with the client
 
 
 def persistence_warning(appendonly: str, appendfsync: str) -> str | None:

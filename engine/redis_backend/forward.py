@@ -1,14 +1,21 @@
 """Commands from a server process that does not own the center to the one that does.
 
     non-owner                        Redis                        owner
-    send(command) --RPUSH-->  {center}:commands  --BLPOP/LPOP-->  serve: engine.execute
-    future by id  <--BLPOP--  {center}:replies:<node>  <--RPUSH-- Answer(id, status, body, seq)
+    send(command) --RPUSH-->  {center}:commands  --BLMOVE/TAKE-->  serve: engine.execute
+    future by id  <-BLMOVE--  {center}:replies:<node>  <--RPUSH-- Answer(id, status, body, seq)
 
 A request carries a deadline: one still in the list when its sender has given up (no
 owner during a failover) is dropped by the next owner rather than run late. The sender
 answers 503 then; a retried order is idempotent, so nothing is lost or doubled.
 The answer carries the seq of the last record the reply reflects, so the sender can wait
 until its own copy of the state has caught up before answering (read your writes).
+
+The owner takes requests by moving them to {center}:taken (BLMOVE), and removes one
+there in the same transaction that pushes its answer. So a request is never only in an
+owner's memory: one whose owner died, or whose move Redis's restart cut off before
+the owner heard of it, is still in the taken list, and the owner serving next (or the
+same one, once Redis is back) serves it then, instead of its sender waiting out the
+timeout. An answer Redis could not take is pushed again until the request's deadline.
 """
 
 from __future__ import annotations
@@ -27,12 +34,16 @@ from redis.exceptions import RedisError
 from engine.commands import AnyCommand, Command
 from engine.errors import SeatflowError, Unavailable
 from engine.handlers import Reply
+from engine.redis_backend.config import BLOCK_S, COMMAND_TIMEOUT_S
 from engine.redis_backend.keys import Keys
+from engine.redis_backend.scripts import TAKE as TAKE_SCRIPT
 
 log = logging.getLogger("seatflow.redis")
 
 REPLY_TTL_MS = 60_000  # a reply list outlives its process by a minute, then goes
-TAKE = 256  # requests the owner takes per round trip
+TAKE = 256  # items (requests, replies) taken per round trip
+ANSWER_RETRY_S = 0.1  # between pushes of an answer Redis could not take
+STOP_WAIT_S = BLOCK_S + COMMAND_TIMEOUT_S  # a loop told to stop has ended by then
 
 
 class Request(msgspec.Struct, array_like=True):
@@ -78,6 +89,55 @@ def _wall_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+class Taker:
+    """Moves items from one list to a list that holds them until they are handled.
+
+    Redis can move an item and then go down before its reply reaches us: the item is
+    then only in the holding list, which the caller reads again (`held`) after an error.
+    With `drop_handled`, every item returned counts as handled and is dropped from the
+    holding list by the next call; without, the caller removes each one itself. A busy
+    list costs one round trip per batch (the TAKE script); an idle one blocks in BLMOVE
+    for the first item.
+    """
+
+    def __init__(
+        self,
+        blocking: Redis,
+        src: str,
+        dst: str,
+        *,
+        ttl_ms: int = 0,
+        drop_handled: bool,
+    ) -> None:
+        self._blocking = blocking
+        self._script = blocking.register_script(TAKE_SCRIPT)  # no retries: see config.connect
+        self._src, self._dst = src, dst
+        self._ttl_ms = ttl_ms
+        self._drop_handled = drop_handled
+        self._handled = 0  # items at the head of dst given to the caller, not yet dropped
+
+    async def take(self) -> list[bytes]:
+        """The next items; [] after a quiet second."""
+        args = [TAKE, self._ttl_ms, self._handled]
+        got: Any = await self._script(keys=[self._src, self._dst], args=args)
+        self._handled = 0
+        if not got:
+            # A decimal timeout: Redis >= 6 takes one, redis-py's hint says int.
+            first: Any = await self._blocking.blmove(self._src, self._dst, BLOCK_S)  # type: ignore[arg-type]
+            got = [] if first is None else [first]
+        return self._given(list(got))
+
+    async def held(self) -> list[bytes]:
+        """Everything in the holding list."""
+        got: Any = await self._blocking.lrange(self._dst, 0, -1)
+        return self._given(list(got))
+
+    def _given(self, items: list[bytes]) -> list[bytes]:
+        if self._drop_handled:
+            self._handled = len(items)
+        return items
+
+
 class Forwarder:
     """The sending side, one per server process."""
 
@@ -92,19 +152,27 @@ class Forwarder:
         self._ids = itertools.count(1)
         self._waiting: dict[str, asyncio.Future[Answer]] = {}
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self._replies = Taker(
+            blocking, keys.replies(node), keys.replies_taken(node),
+            ttl_ms=REPLY_TTL_MS, drop_handled=True,
+        )  # fmt: skip
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._read_replies())
 
     async def send(self, command: Command) -> Answer:
+        """The owner's answer, within the timeout from now (the push to Redis included)."""
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + self._timeout_s
         rid = f"{self._node}/{next(self._ids)}"
-        fut: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[Answer] = loop.create_future()
         self._waiting[rid] = fut
         deadline = _wall_ms() + int(self._timeout_s * 1000)
         request = Request(rid, self._keys.replies(self._node), deadline, command)  # type: ignore[arg-type]
         try:
             await self._client.rpush(self._keys.commands, _encode(request))
-            return await asyncio.wait_for(asyncio.shield(fut), self._timeout_s)
+            return await asyncio.wait_for(asyncio.shield(fut), max(0.0, give_up_at - loop.time()))
         except TimeoutError:
             raise Unavailable(
                 f"no engine answered for center {self._keys.center!r} within "
@@ -117,15 +185,17 @@ class Forwarder:
             self._waiting.pop(rid, None)
 
     async def _read_replies(self) -> None:
-        key = self._keys.replies(self._node)
-        while True:
+        look_again = False
+        while not self._closing:
             try:
-                got = await self._blocking.blpop([key], timeout=1)
-                if got is None:
-                    continue
-                batch = [got[1], *(await self._client.lpop(key, TAKE) or [])]
+                if look_again:  # a move whose reply an outage cut off is only in the held list
+                    batch = await self._replies.held()
+                    look_again = False
+                else:
+                    batch = await self._replies.take()
             except RedisError as exc:
                 log.debug("reading replies: %s", exc)
+                look_again = True
                 await asyncio.sleep(0.2)
                 continue
             for raw in batch:
@@ -134,10 +204,17 @@ class Forwarder:
                 if fut is not None and not fut.done():
                     fut.set_result(answer)
 
+    def stop(self) -> None:
+        """Read no more replies; the reader ends at its next wake-up."""
+        self._closing = True
+
     async def close(self) -> None:
+        """Stop reading replies: told, not cancelled (see RedisNode._wind_down)."""
+        self.stop()
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            _, late = await asyncio.wait([self._task], timeout=STOP_WAIT_S)
+            for task in late:
+                task.cancel()
 
 
 Execute = Callable[[Command], Awaitable[tuple[Reply, int]]]
@@ -151,29 +228,56 @@ class CommandServer:
         self._blocking = blocking
         self._keys = keys
         self._execute = execute
+        self._requests = Taker(blocking, keys.commands, keys.taken, drop_handled=False)
         self._inflight: set[asyncio.Task[None]] = set()
+        self._serving: set[bytes] = set()  # requests taken by this server and not yet answered
+        self._stopping = False
         self.served = 0
         self.expired = 0
 
     async def run(self) -> None:
         """Take requests until cancelled; the ones taken are answered even then (drain)."""
-        key = self._keys.commands
-        loop = asyncio.get_running_loop()
-        while True:
+        look_again = True  # first the taken list: what an owner before this one left there
+        while not self._stopping:
             try:
-                got = await self._blocking.blpop([key], timeout=1)
-                if got is None:
-                    continue
-                batch = [got[1], *(await self._client.lpop(key, TAKE - 1) or [])]
+                if look_again:
+                    batch = [raw for raw in await self._requests.held() if raw not in self._serving]
+                    look_again = False
+                else:
+                    batch = await self._requests.take()
             except RedisError as exc:
-                # An owner keeps its lease through a short Redis outage: keep serving after it.
+                # An owner keeps its lease through a short Redis outage: keep serving after it,
+                # and look at the taken list again (a move whose reply was lost is only there).
                 log.debug("taking forwarded commands: %s", exc)
+                look_again = True
                 await asyncio.sleep(0.2)
                 continue
+            if self._stopping:
+                await self._give_back(batch)
+                return
             for raw in batch:
-                task = loop.create_task(self._serve(raw))
-                self._inflight.add(task)
-                task.add_done_callback(self._inflight.discard)
+                self._start(raw)
+
+    def stop(self) -> None:
+        """Take nothing more; `run` returns at its next wake-up (within BLOCK_S)."""
+        self._stopping = True
+
+    async def _give_back(self, batch: list[bytes]) -> None:
+        """Requests taken after this server was told to stop go back, first in line."""
+        try:
+            async with self._client.pipeline(transaction=True) as pipe:
+                for raw in batch:
+                    pipe.lrem(self._keys.taken, 1, raw)  # type: ignore[arg-type]
+                pipe.lpush(self._keys.commands, *reversed(batch))
+                await pipe.execute()
+        except RedisError as exc:  # still in the taken list: the next owner serves them
+            log.warning("could not give %d requests back: %s", len(batch), exc)
+
+    def _start(self, raw: bytes) -> None:
+        self._serving.add(raw)
+        task = asyncio.get_running_loop().create_task(self._serve(raw))
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
 
     async def drain(self, timeout_s: float = 5.0) -> None:
         """Wait for the requests already taken to be answered."""
@@ -182,13 +286,26 @@ class CommandServer:
 
     async def _serve(self, raw: bytes) -> None:
         try:
+            answer, deadline_ms, reply_to = await self._run(raw)
+            if answer is None:
+                await self._client.lrem(self._keys.taken, 1, raw)  # type: ignore[arg-type]
+                return
+            await self._answer(raw, answer, deadline_ms, reply_to)
+        except RedisError as exc:  # the taken list keeps it for the next look
+            log.warning("could not drop a forwarded request: %s", exc)
+        finally:
+            self._serving.discard(raw)
+
+    async def _run(self, raw: bytes) -> tuple[Answer | None, int, str]:
+        """The answer to one request; None for one that is not to be answered."""
+        try:
             request = _decode_request(raw)
         except msgspec.DecodeError as exc:
             log.error("dropping a forwarded request that does not decode: %s", exc)
-            return
+            return None, 0, ""
         if _wall_ms() > request.deadline_ms:
             self.expired += 1  # its sender has answered 503 already
-            return
+            return None, 0, ""
         try:
             reply, seq = await self._execute(request.command)
             answer = Answer(request.id, seq, reply.status, msgspec.json.encode(reply.body))
@@ -199,10 +316,21 @@ class CommandServer:
             log.exception("forwarded %s failed", type(request.command).__name__)
             answer = Answer(request.id, 0, error=Failure(500, "internal_error", "internal error"))
         self.served += 1
-        try:
-            async with self._client.pipeline(transaction=False) as pipe:
-                pipe.rpush(request.reply_to, _encode(answer))
-                pipe.pexpire(request.reply_to, REPLY_TTL_MS)
-                await pipe.execute()
-        except RedisError as exc:
-            log.warning("could not answer %s: %s", request.id, exc)
+        return answer, request.deadline_ms, request.reply_to
+
+    async def _answer(self, raw: bytes, answer: Answer, deadline_ms: int, reply_to: str) -> None:
+        """Push the answer and drop the request from the taken list, in one transaction."""
+        data = _encode(answer)
+        while True:
+            try:
+                async with self._client.pipeline(transaction=True) as pipe:
+                    pipe.rpush(reply_to, data)
+                    pipe.pexpire(reply_to, REPLY_TTL_MS)
+                    pipe.lrem(self._keys.taken, 1, raw)  # type: ignore[arg-type]
+                    await pipe.execute()
+                return
+            except RedisError as exc:
+                if _wall_ms() > deadline_ms:  # its sender has given up: the next look drops it
+                    log.warning("could not answer %s: %s", answer.id, exc)
+                    return
+                await asyncio.sleep(ANSWER_RETRY_S)

@@ -56,6 +56,15 @@ class Keys:
         """List of commands forwarded to whichever engine owns the center."""
         return self._key("commands")
 
+    @property
+    def taken(self) -> str:
+        """List of forwarded commands the owner has taken and not yet answered."""
+        return self._key("taken")
+
     def replies(self, node: str) -> str:
         """List of replies for one server process, by request id."""
         return self._key(f"replies:{node}")
+
+    def replies_taken(self, node: str) -> str:
+        """List of replies one server process has taken and not yet handed to their waiters."""
+        return self._key(f"replies-taken:{node}")

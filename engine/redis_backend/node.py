@@ -50,6 +50,7 @@ LEASE_MS = 2000  # a dead owner's center is free after this long
 RENEW_EVERY_S = LEASE_MS / 4000  # so one or two lost renewals do not lose the lease
 ACQUIRE_EVERY_S = 0.1  # how often a follower tries to take a free lease
 FORWARD_TIMEOUT_S = 10.0
+CATCH_UP_MIN_S = 0.5  # a follower with the owner's answer in hand waits this long at least
 SNAPSHOT_EVERY = 50_000  # records between snapshots
 READ_CHUNK = 10_000
 STOP_WAIT_S = 5.0
@@ -106,6 +107,7 @@ class RedisNode:
         self._engine = Engine(_FollowerJournal(), clock)
         self._client, self._blocking = connect(url)
         self._lease = Lease(self._client, self.keys, self.node, lease_ms)
+        self._forward_timeout_s = forward_timeout_s
         self._forwarder = Forwarder(
             self._client, self._blocking, self.keys, self.node, forward_timeout_s
         )
@@ -113,6 +115,8 @@ class RedisNode:
         self._renewed_at = 0.0
         self._applied = asyncio.Event()
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._running: set[asyncio.Task[None]] = set()  # every task spawned, until it ends
+        self._tail_gen = 0  # a tail applies records only while this is still its own
         self._snapshot_seq = 0
         self._snapshot_child: int | None = None
         self._server: CommandServer | None = None
@@ -161,8 +165,11 @@ class RedisNode:
 
     async def close(self) -> None:
         self._closing = True
-        for name in ("supervise", "tail", "serve"):
-            await self._stop(name)
+        self._retire_tail()
+        self._forwarder.stop()
+        if self._server is not None:
+            self._server.stop()
+        await self._wind_down()
         if self._server is not None:
             await self._server.drain()
         if self.role is Role.OWNER and self._lease_value is not None:
@@ -181,16 +188,25 @@ class RedisNode:
         await self._blocking.aclose()
 
     def _spawn(self, name: str, coro: object) -> None:
-        self._tasks[name] = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
+        self._tasks[name] = task
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
 
-    async def _stop(self, name: str) -> None:
-        task = self._tasks.pop(name, None)
-        if task is not None and task is not asyncio.current_task():
+    async def _wind_down(self) -> None:
+        """Wait for the loops to see they are to stop; cancel only what outlives that.
+
+        The loops are told (flags), not cancelled: cancelling a task inside a redis-py
+        blocking read can leave it waiting forever on a reply that never comes (seen as
+        a `keys create --redis` that never exited). Each loop wakes within BLOCK_S.
+        """
+        tasks = self._running - {asyncio.current_task()}
+        if not tasks:
+            return
+        _, late = await asyncio.wait(tasks, timeout=STOP_WAIT_S)
+        for task in late:
+            log.warning("center %s: %s did not stop in time", self.keys.center, task.get_name())
             task.cancel()
-            # Bounded: a task stuck in a Redis call must not hold shutdown up.
-            done, _ = await asyncio.wait([task], timeout=STOP_WAIT_S)
-            if not done:
-                log.warning("center %s: task %s did not stop in time", self.keys.center, name)
 
     # -- commands and reads ---------------------------------------------------------
 
@@ -199,8 +215,10 @@ class RedisNode:
             reply, _ = await self._run_owned(command, at)
             return reply
         if self.role is Role.FOLLOWER:
+            # One deadline for the whole command, so a client waits at most about that long.
+            give_up_at = time.monotonic() + self._forward_timeout_s
             answer = await self._forwarder.send(command)
-            await self._caught_up(answer.seq)
+            await self._caught_up(answer.seq, max(give_up_at - time.monotonic(), CATCH_UP_MIN_S))
             return answer.reply()
         raise self._unavailable()
 
@@ -324,7 +342,7 @@ class RedisNode:
         self._engine = engine
         self.role = Role.FOLLOWER
         self._progressed()
-        self._spawn("tail", self._tail(engine))
+        self._spawn("tail", self._tail(engine, self._tail_gen))
         log.info(
             "center %s loaded: snapshot at %d, %d records after it, in %.3f s",
             self.keys.center, from_seq, engine.last_seq - from_seq, time.perf_counter() - started,
@@ -344,21 +362,28 @@ class RedisNode:
         engine.follow_clock()
         self._progressed()
 
-    async def _tail(self, engine: Engine) -> None:
+    async def _tail(self, engine: Engine, gen: int) -> None:
         block_ms = int(BLOCK_S * 1000)
-        while self._engine is engine and self.role is Role.FOLLOWER:
+        while self._tail_gen == gen and self._engine is engine and self.role is Role.FOLLOWER:
             try:
                 batch = await stream.tail(self._blocking, self.keys, engine.last_seq, block_ms)
             except (RedisError, OSError) as exc:
                 log.debug("tailing center %s: %s", self.keys.center, exc)
                 await asyncio.sleep(0.1)
                 continue
+            if self._tail_gen != gen:
+                return  # retired while it waited: a promotion reads the stream on its own
             self._apply(engine, batch)
+
+    def _retire_tail(self) -> None:
+        """The running tail stops applying records now, and ends at its next wake-up."""
+        self._tail_gen += 1
+        self._tasks.pop("tail", None)
 
     async def _promote(self, value: str) -> None:
         """The lease is ours: read the rest of the stream (final now), then write it."""
         started = time.perf_counter()
-        await self._stop("tail")
+        self._retire_tail()
         engine = self._engine
         try:
             while batch := await self._read_after(engine.last_seq):
@@ -426,10 +451,9 @@ class RedisNode:
             journal.fail(Fenced(reason))
         engine.failure = engine.failure or reason
         self._progressed()  # waiters see RECOVERING and give up
-        for name in ("serve", "tail"):
-            task = self._tasks.pop(name, None)
-            if task is not None:
-                task.cancel()
+        self._retire_tail()
+        if self._server is not None:
+            self._server.stop()
         log.warning(
             "center %s: %s; %s", self.keys.center, reason,
             "stepping down as owner" if was_owner else "reloading",

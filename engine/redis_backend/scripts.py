@@ -66,3 +66,17 @@ if tonumber(ARGV[1]) <= have then return 0 end
 redis.call('HSET', KEYS[1], 'seq', ARGV[1], 'format', ARGV[2], 'data', ARGV[3])
 return 1
 """
+
+# KEYS: from, to. ARGV: how many, ttl ms (0: none), handled (how many at the head of
+# `to` the caller is done with). Drop those, then move up to `how many` items from the
+# head of one list to the tail of the other and return them: a BLMOVE of several,
+# without the wait. The ttl lets a dead process's list expire.
+TAKE = """
+local handled = tonumber(ARGV[3])
+if handled > 0 then redis.call('LTRIM', KEYS[2], handled, -1) end
+local got = redis.call('LPOP', KEYS[1], ARGV[1])
+if not got then return {} end
+for i = 1, #got do redis.call('RPUSH', KEYS[2], got[i]) end
+if tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
+return got
+"""

@@ -54,6 +54,16 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 
 
 @pytest.fixture
+def own_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of this test's own, for a test that kills it."""
+    server = RedisServer(tmp_path / "redis").start()
+    try:
+        yield server
+    finally:
+        server.kill9()
+
+
+@pytest.fixture
 def keys() -> Keys:
     """A center nobody else in the run uses."""
     return Keys(new_center())

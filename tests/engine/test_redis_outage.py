@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
@@ -22,15 +21,6 @@ from engine.redis_backend.keys import Keys
 from engine.redis_backend.node import RedisNode, Role
 
 BACK_WITHIN_S = 8.0  # "serves again by itself within a few seconds" (lease TTL 2 s + reload)
-
-
-@pytest.fixture
-def own_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis").start()
-    try:
-        yield server
-    finally:
-        server.kill9()
 
 
 @pytest.fixture
