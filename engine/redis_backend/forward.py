@@ -25,7 +25,7 @@ import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import msgspec
 from redis.asyncio import Redis
@@ -39,6 +39,7 @@ from engine.redis_backend.keys import Keys
 from engine.redis_backend.scripts import TAKE as TAKE_SCRIPT
 
 log = logging.getLogger("seatflow.redis")
+T = TypeVar("T")
 
 REPLY_TTL_MS = 60_000  # a reply list outlives its process by a minute, then goes
 TAKE = 256  # items (requests, replies) taken per round trip
@@ -89,6 +90,46 @@ def _wall_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+class Coalesced(Generic[T]):
+    """Writes to Redis made while one is in flight go together in the next: one round trip.
+
+    Group commit for the forwarding lists (the journal does the same for records): a
+    burst of forwarded commands, or of their answers, costs a round trip per batch, not
+    per item, and never needs more than one connection.
+    """
+
+    def __init__(self, write: Callable[[list[T]], Awaitable[None]]) -> None:
+        self._write = write
+        self._pending: list[tuple[T, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    def add(self, item: T) -> asyncio.Future[None]:
+        """Resolves once the batch holding the item is written; fails as that write does."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
+        self._pending.append((item, fut))
+        if self._writer is None:
+            self._writer = loop.create_task(self._drain())
+        return fut
+
+    async def _drain(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending[:TAKE], self._pending[TAKE:]
+                try:
+                    await self._write([item for item, _ in batch])
+                except RedisError as exc:
+                    for _, fut in batch:
+                        if not fut.done():
+                            fut.set_exception(exc)
+                    continue
+                for _, fut in batch:
+                    if not fut.done():
+                        fut.set_result(None)
+        finally:
+            self._writer = None
+
+
 class Taker:
     """Moves items from one list to a list that holds them until they are handled.
 
@@ -117,7 +158,7 @@ class Taker:
         self._handled = 0  # items at the head of dst given to the caller, not yet dropped
 
     async def take(self) -> list[bytes]:
-        """The next items; [] after a quiet second."""
+        """The next items; [] when none came within BLOCK_S."""
         args = [TAKE, self._ttl_ms, self._handled]
         got: Any = await self._script(keys=[self._src, self._dst], args=args)
         self._handled = 0
@@ -153,6 +194,7 @@ class Forwarder:
         self._waiting: dict[str, asyncio.Future[Answer]] = {}
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self._requests: Coalesced[bytes] = Coalesced(self._push)
         self._replies = Taker(
             blocking, keys.replies(node), keys.replies_taken(node),
             ttl_ms=REPLY_TTL_MS, drop_handled=True,
@@ -171,7 +213,7 @@ class Forwarder:
         deadline = _wall_ms() + int(self._timeout_s * 1000)
         request = Request(rid, self._keys.replies(self._node), deadline, command)  # type: ignore[arg-type]
         try:
-            await self._client.rpush(self._keys.commands, _encode(request))
+            await self._requests.add(_encode(request))
             return await asyncio.wait_for(asyncio.shield(fut), max(0.0, give_up_at - loop.time()))
         except TimeoutError:
             raise Unavailable(
@@ -183,6 +225,9 @@ class Forwarder:
             raise Unavailable(f"Redis is unreachable: {exc}", code="redis_unavailable") from None
         finally:
             self._waiting.pop(rid, None)
+
+    async def _push(self, requests: list[bytes]) -> None:
+        await self._client.rpush(self._keys.commands, *requests)
 
     async def _read_replies(self) -> None:
         look_again = False
@@ -229,6 +274,7 @@ class CommandServer:
         self._keys = keys
         self._execute = execute
         self._requests = Taker(blocking, keys.commands, keys.taken, drop_handled=False)
+        self._answers: Coalesced[tuple[str, bytes, bytes]] = Coalesced(self._push_answers)
         self._inflight: set[asyncio.Task[None]] = set()
         self._serving: set[bytes] = set()  # requests taken by this server and not yet answered
         self._stopping = False
@@ -236,7 +282,7 @@ class CommandServer:
         self.expired = 0
 
     async def run(self) -> None:
-        """Take requests until cancelled; the ones taken are answered even then (drain)."""
+        """Take requests until stopped; the ones taken are answered even then (drain)."""
         look_again = True  # first the taken list: what an owner before this one left there
         while not self._stopping:
             try:
@@ -320,17 +366,21 @@ class CommandServer:
 
     async def _answer(self, raw: bytes, answer: Answer, deadline_ms: int, reply_to: str) -> None:
         """Push the answer and drop the request from the taken list, in one transaction."""
-        data = _encode(answer)
+        item = (reply_to, _encode(answer), raw)
         while True:
             try:
-                async with self._client.pipeline(transaction=True) as pipe:
-                    pipe.rpush(reply_to, data)
-                    pipe.pexpire(reply_to, REPLY_TTL_MS)
-                    pipe.lrem(self._keys.taken, 1, raw)  # type: ignore[arg-type]
-                    await pipe.execute()
+                await self._answers.add(item)
                 return
             except RedisError as exc:
                 if _wall_ms() > deadline_ms:  # its sender has given up: the next look drops it
                     log.warning("could not answer %s: %s", answer.id, exc)
                     return
                 await asyncio.sleep(ANSWER_RETRY_S)
+
+    async def _push_answers(self, answers: list[tuple[str, bytes, bytes]]) -> None:
+        async with self._client.pipeline(transaction=True) as pipe:
+            for reply_to, data, raw in answers:
+                pipe.rpush(reply_to, data)
+                pipe.pexpire(reply_to, REPLY_TTL_MS)
+                pipe.lrem(self._keys.taken, 1, raw)  # type: ignore[arg-type]
+            await pipe.execute()

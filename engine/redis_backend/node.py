@@ -114,8 +114,7 @@ class RedisNode:
         self._lease_value: str | None = None
         self._renewed_at = 0.0
         self._applied = asyncio.Event()
-        self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._running: set[asyncio.Task[None]] = set()  # every task spawned, until it ends
+        self._running: set[asyncio.Task[None]] = set()  # every loop spawned, until it ends
         self._tail_gen = 0  # a tail applies records only while this is still its own
         self._snapshot_seq = 0
         self._snapshot_child: int | None = None
@@ -188,8 +187,8 @@ class RedisNode:
         await self._blocking.aclose()
 
     def _spawn(self, name: str, coro: object) -> None:
-        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
-        self._tasks[name] = task
+        loop = asyncio.get_running_loop()
+        task: asyncio.Task[None] = loop.create_task(coro, name=name)  # type: ignore[arg-type]
         self._running.add(task)
         task.add_done_callback(self._running.discard)
 
@@ -378,7 +377,6 @@ class RedisNode:
     def _retire_tail(self) -> None:
         """The running tail stops applying records now, and ends at its next wake-up."""
         self._tail_gen += 1
-        self._tasks.pop("tail", None)
 
     async def _promote(self, value: str) -> None:
         """The lease is ours: read the rest of the stream (final now), then write it."""
