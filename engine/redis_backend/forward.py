@@ -36,6 +36,7 @@ from engine.errors import SeatflowError, Unavailable
 from engine.handlers import Reply
 from engine.redis_backend.config import BLOCK_S, COMMAND_TIMEOUT_S
 from engine.redis_backend.keys import Keys
+from engine.redis_backend.scripts import ANSWER as ANSWER_SCRIPT
 from engine.redis_backend.scripts import TAKE as TAKE_SCRIPT
 
 log = logging.getLogger("seatflow.redis")
@@ -275,6 +276,7 @@ class CommandServer:
         self._execute = execute
         self._requests = Taker(blocking, keys.commands, keys.taken, drop_handled=False)
         self._answers: Coalesced[tuple[str, bytes, bytes]] = Coalesced(self._push_answers)
+        self._answer_script = client.register_script(ANSWER_SCRIPT)
         self._inflight: set[asyncio.Task[None]] = set()
         self._serving: set[bytes] = set()  # requests taken by this server and not yet answered
         self._stopping = False
@@ -299,7 +301,8 @@ class CommandServer:
                 await asyncio.sleep(0.2)
                 continue
             if self._stopping:
-                await self._give_back(batch)
+                if batch:
+                    await self._give_back(batch)
                 return
             for raw in batch:
                 self._start(raw)
@@ -365,7 +368,7 @@ class CommandServer:
         return answer, request.deadline_ms, request.reply_to
 
     async def _answer(self, raw: bytes, answer: Answer, deadline_ms: int, reply_to: str) -> None:
-        """Push the answer and drop the request from the taken list, in one transaction."""
+        """Push the answer and drop the request from the taken list, both or neither."""
         item = (reply_to, _encode(answer), raw)
         while True:
             try:
@@ -378,9 +381,8 @@ class CommandServer:
                 await asyncio.sleep(ANSWER_RETRY_S)
 
     async def _push_answers(self, answers: list[tuple[str, bytes, bytes]]) -> None:
-        async with self._client.pipeline(transaction=True) as pipe:
-            for reply_to, data, raw in answers:
-                pipe.rpush(reply_to, data)
-                pipe.pexpire(reply_to, REPLY_TTL_MS)
-                pipe.lrem(self._keys.taken, 1, raw)  # type: ignore[arg-type]
-            await pipe.execute()
+        keys = [self._keys.taken, *(reply_to for reply_to, _, _ in answers)]
+        args: list[bytes | int] = [REPLY_TTL_MS]
+        for _, data, raw in answers:
+            args += (data, raw)
+        await self._answer_script(keys=keys, args=args)

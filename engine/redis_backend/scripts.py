@@ -80,3 +80,15 @@ for i = 1, #got do redis.call('RPUSH', KEYS[2], got[i]) end
 if tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
 return got
 """
+
+# KEYS: taken, then one reply list per answer. ARGV: ttl ms, then (answer, request) per
+# answer. Push each answer on its reply list (which expires after the ttl) and drop its
+# request from the taken list: all or none, in one round trip.
+ANSWER = """
+for i = 2, #KEYS do
+  redis.call('RPUSH', KEYS[i], ARGV[2 * i - 2])
+  redis.call('PEXPIRE', KEYS[i], ARGV[1])
+  redis.call('LREM', KEYS[1], 1, ARGV[2 * i - 1])
+end
+return #KEYS - 1
+"""
