@@ -119,7 +119,7 @@ class Coalesced(Generic[T]):
                 batch, self._pending = self._pending[:TAKE], self._pending[TAKE:]
                 try:
                     await self._write([item for item, _ in batch])
-                except RedisError as exc:
+                except Exception as exc:  # every waiter hears of it; none waits for ever
                     for _, fut in batch:
                         if not fut.done():
                             fut.set_exception(exc)
