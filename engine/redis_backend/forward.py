@@ -45,7 +45,7 @@ T = TypeVar("T")
 REPLY_TTL_MS = 60_000  # a reply list outlives its process by a minute, then goes
 TAKE = 256  # items (requests, replies) taken per round trip
 ANSWER_RETRY_S = 0.1  # between pushes of an answer Redis could not take
-STOP_WAIT_S = BLOCK_S + COMMAND_TIMEOUT_S  # a loop told to stop has ended by then
+READER_STOP_S = BLOCK_S + COMMAND_TIMEOUT_S  # the reply reader, told to stop, has ended by then
 
 
 class Request(msgspec.Struct, array_like=True):
@@ -89,6 +89,21 @@ _decode_answer = msgspec.msgpack.Decoder(Answer).decode
 
 def _wall_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+async def await_stopped(tasks: set[asyncio.Task[None]], timeout_s: float) -> None:
+    """Wait for loops told to stop (by a flag) to end; cancel only what outlives timeout_s.
+
+    Told, not cancelled: cancelling a task inside a redis-py blocking read can leave it
+    waiting forever on a reply that never comes (seen as a `keys create --redis` that
+    never exited). Each loop wakes within BLOCK_S.
+    """
+    if not tasks:
+        return
+    _, late = await asyncio.wait(tasks, timeout=timeout_s)
+    for task in late:
+        log.warning("%s did not stop in time; cancelling it", task.get_name())
+        task.cancel()
 
 
 class Coalesced(Generic[T]):
@@ -190,7 +205,7 @@ class Forwarder:
         self._blocking = blocking
         self._keys = keys
         self._node = node
-        self._timeout_s = timeout_s
+        self.timeout_s = timeout_s
         self._ids = itertools.count(1)
         self._waiting: dict[str, asyncio.Future[Answer]] = {}
         self._task: asyncio.Task[None] | None = None
@@ -202,16 +217,17 @@ class Forwarder:
         )  # fmt: skip
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._read_replies())
+        loop = asyncio.get_running_loop()
+        self._task = loop.create_task(self._read_replies(), name="forwarder replies")
 
     async def send(self, command: Command) -> Answer:
         """The owner's answer, within the timeout from now (the push to Redis included)."""
         loop = asyncio.get_running_loop()
-        give_up_at = loop.time() + self._timeout_s
+        give_up_at = loop.time() + self.timeout_s
         rid = f"{self._node}/{next(self._ids)}"
         fut: asyncio.Future[Answer] = loop.create_future()
         self._waiting[rid] = fut
-        deadline = _wall_ms() + int(self._timeout_s * 1000)
+        deadline = _wall_ms() + int(self.timeout_s * 1000)
         request = Request(rid, self._keys.replies(self._node), deadline, command)  # type: ignore[arg-type]
         try:
             await self._requests.add(_encode(request))
@@ -219,7 +235,7 @@ class Forwarder:
         except TimeoutError:
             raise Unavailable(
                 f"no engine answered for center {self._keys.center!r} within "
-                f"{self._timeout_s:g} s (an owner failover in progress?); retry",
+                f"{self.timeout_s:g} s (an owner failover in progress?); retry",
                 code="owner_unavailable",
             ) from None
         except RedisError as exc:
@@ -255,12 +271,10 @@ class Forwarder:
         self._closing = True
 
     async def close(self) -> None:
-        """Stop reading replies: told, not cancelled (see RedisNode._wind_down)."""
+        """Stop reading replies: told, not cancelled (see await_stopped)."""
         self.stop()
         if self._task is not None:
-            _, late = await asyncio.wait([self._task], timeout=STOP_WAIT_S)
-            for task in late:
-                task.cancel()
+            await await_stopped({self._task}, READER_STOP_S)
 
 
 Execute = Callable[[Command], Awaitable[tuple[Reply, int]]]
@@ -335,26 +349,26 @@ class CommandServer:
 
     async def _serve(self, raw: bytes) -> None:
         try:
-            answer, deadline_ms, reply_to = await self._run(raw)
-            if answer is None:
+            ran = await self._run(raw)
+            if ran is None:
                 await self._client.lrem(self._keys.taken, 1, raw)  # type: ignore[arg-type]
                 return
-            await self._answer(raw, answer, deadline_ms, reply_to)
+            await self._answer(raw, *ran)
         except RedisError as exc:  # the taken list keeps it for the next look
             log.warning("could not drop a forwarded request: %s", exc)
         finally:
             self._serving.discard(raw)
 
-    async def _run(self, raw: bytes) -> tuple[Answer | None, int, str]:
-        """The answer to one request; None for one that is not to be answered."""
+    async def _run(self, raw: bytes) -> tuple[Request, Answer] | None:
+        """A request and its answer; None for one that is not to be answered."""
         try:
             request = _decode_request(raw)
         except msgspec.DecodeError as exc:
             log.error("dropping a forwarded request that does not decode: %s", exc)
-            return None, 0, ""
+            return None
         if _wall_ms() > request.deadline_ms:
             self.expired += 1  # its sender has answered 503 already
-            return None, 0, ""
+            return None
         try:
             reply, seq = await self._execute(request.command)
             answer = Answer(request.id, seq, reply.status, msgspec.json.encode(reply.body))
@@ -365,17 +379,17 @@ class CommandServer:
             log.exception("forwarded %s failed", type(request.command).__name__)
             answer = Answer(request.id, 0, error=Failure(500, "internal_error", "internal error"))
         self.served += 1
-        return answer, request.deadline_ms, request.reply_to
+        return request, answer
 
-    async def _answer(self, raw: bytes, answer: Answer, deadline_ms: int, reply_to: str) -> None:
+    async def _answer(self, raw: bytes, request: Request, answer: Answer) -> None:
         """Push the answer and drop the request from the taken list, both or neither."""
-        item = (reply_to, _encode(answer), raw)
+        item = (request.reply_to, _encode(answer), raw)
         while True:
             try:
                 await self._answers.add(item)
                 return
             except RedisError as exc:
-                if _wall_ms() > deadline_ms:  # its sender has given up: the next look drops it
+                if _wall_ms() > request.deadline_ms:  # its sender gave up: the next look drops it
                     log.warning("could not answer %s: %s", answer.id, exc)
                     return
                 await asyncio.sleep(ANSWER_RETRY_S)

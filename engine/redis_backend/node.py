@@ -38,7 +38,7 @@ from engine.handlers import Reply
 from engine.journal import JournalError
 from engine.redis_backend import snapshot, stream
 from engine.redis_backend.config import BLOCK_S, check_persistence, connect
-from engine.redis_backend.forward import CommandServer, Forwarder
+from engine.redis_backend.forward import CommandServer, Forwarder, await_stopped
 from engine.redis_backend.keys import Keys
 from engine.redis_backend.lease import Lease
 from engine.redis_backend.stream import Fenced, RedisJournal
@@ -107,7 +107,6 @@ class RedisNode:
         self._engine = Engine(_FollowerJournal(), clock)
         self._client, self._blocking = connect(url)
         self._lease = Lease(self._client, self.keys, self.node, lease_ms)
-        self._forward_timeout_s = forward_timeout_s
         self._forwarder = Forwarder(
             self._client, self._blocking, self.keys, self.node, forward_timeout_s
         )
@@ -168,7 +167,8 @@ class RedisNode:
         self._forwarder.stop()
         if self._server is not None:
             self._server.stop()
-        await self._wind_down()
+        await await_stopped(self._running - {asyncio.current_task()}, STOP_WAIT_S)
+        await self._forwarder.close()  # told to stop with the rest: ended by now, or soon
         if self._server is not None:
             await self._server.drain()
         if self.role is Role.OWNER and self._lease_value is not None:
@@ -181,31 +181,16 @@ class RedisNode:
                 log.info("center %s released at seq %d", self.keys.center, engine.last_seq)
             except (RedisError, JournalError, OSError) as exc:
                 log.warning("closing as owner: %s", exc)
-        await self._forwarder.close()
         self._reap_snapshot(wait=True)
         await self._client.aclose()
         await self._blocking.aclose()
 
     def _spawn(self, name: str, coro: object) -> None:
         loop = asyncio.get_running_loop()
+        name = f"center {self.keys.center}: {name}"
         task: asyncio.Task[None] = loop.create_task(coro, name=name)  # type: ignore[arg-type]
         self._running.add(task)
         task.add_done_callback(self._running.discard)
-
-    async def _wind_down(self) -> None:
-        """Wait for the loops to see they are to stop; cancel only what outlives that.
-
-        The loops are told (flags), not cancelled: cancelling a task inside a redis-py
-        blocking read can leave it waiting forever on a reply that never comes (seen as
-        a `keys create --redis` that never exited). Each loop wakes within BLOCK_S.
-        """
-        tasks = self._running - {asyncio.current_task()}
-        if not tasks:
-            return
-        _, late = await asyncio.wait(tasks, timeout=STOP_WAIT_S)
-        for task in late:
-            log.warning("center %s: %s did not stop in time", self.keys.center, task.get_name())
-            task.cancel()
 
     # -- commands and reads ---------------------------------------------------------
 
@@ -215,7 +200,7 @@ class RedisNode:
             return reply
         if self.role is Role.FOLLOWER:
             # One deadline for the whole command, so a client waits at most about that long.
-            give_up_at = time.monotonic() + self._forward_timeout_s
+            give_up_at = time.monotonic() + self._forwarder.timeout_s
             answer = await self._forwarder.send(command)
             await self._caught_up(answer.seq, max(give_up_at - time.monotonic(), CATCH_UP_MIN_S))
             return answer.reply()
