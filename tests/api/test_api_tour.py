@@ -1,0 +1,69 @@
+"""Every answer of the tour (tests/api/tour.py) is what it was before the layering change.
+
+The answers were recorded by the code of 2026-12-01; a change that means to alter one
+re-records them on purpose (`.venv/bin/python tests/api/tour.py --write`) and says so.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import typing
+
+from tour import ANSWERS, JOURNAL, run_tour
+
+from engine import commands as cmd
+from engine import events as ev
+from engine.clock import ManualClock
+from engine.core import Engine
+from engine.fingerprint import fingerprint
+from engine.journal import MemoryJournal
+
+# A KeyCreated record carries the hash of a random key: the one part that differs per run.
+_KEY_HASH = re.compile(rb"(KeyCreated\xd9@)[0-9a-f]{64}")
+
+
+def _records(path: object) -> list[bytes]:
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return [data for (data,) in db.execute("SELECT data FROM journal ORDER BY seq")]
+    finally:
+        db.close()
+
+
+async def test_every_answer_and_board_frame_is_byte_for_byte_what_it_was(tmp_path):
+    tour = await run_tour(tmp_path / "journal.sqlite3")
+    want = json.loads(ANSWERS.read_text())
+    got = tour.record()
+    assert len(got["answers"]) == len(want["answers"])
+    for mine, theirs in zip(got["answers"], want["answers"], strict=True):
+        assert mine == theirs, mine["request"]
+    assert got["board_stream"] == want["board_stream"]
+
+
+async def test_the_tour_writes_the_journal_it_wrote_before(tmp_path):
+    await run_tour(tmp_path / "journal.sqlite3")
+    mine, before = _records(tmp_path / "journal.sqlite3"), _records(JOURNAL)
+    assert [_KEY_HASH.sub(rb"\1<hash>", r) for r in mine] == [
+        _KEY_HASH.sub(rb"\1<hash>", r) for r in before
+    ]
+
+
+async def test_the_tour_runs_every_command_and_journals_every_event_type(tmp_path):
+    tour = await run_tour(tmp_path / "journal.sqlite3")
+    every_command = {t.__name__ for t in typing.get_args(cmd.AnyCommand)}
+    assert every_command - tour.commands == set()
+    journaled = {
+        type(e).__name__ for data in _records(JOURNAL) for e in ev.decode_record(data).events
+    }
+    assert {t.__name__ for t in typing.get_args(ev.AnyEvent)} - journaled == set()
+
+
+async def test_the_tour_replays_to_the_state_it_left(tmp_path):
+    tour = await run_tour(tmp_path / "journal.sqlite3")
+    journal = MemoryJournal()
+    journal.records = _records(tmp_path / "journal.sqlite3")
+    replayed = Engine(journal, ManualClock(0))
+    replayed.recover()
+    assert fingerprint(replayed.state) == fingerprint(tour.engine.state)
