@@ -11,10 +11,10 @@ from msgspec import Struct
 
 from engine.reports import utilization_today
 from engine.state import State
-from engine.timeutil import format_time
 from engine.views import LogoutRequestView, request_view
 from presence.agent import AVAILABLE, AWAY, Agent
 from presence.requests import PENDING
+from presence.timeutil import format_time
 
 
 class BoardAgent(Struct):

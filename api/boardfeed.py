@@ -19,13 +19,14 @@ from msgspec import Struct
 
 from api.board import BoardQueue, BoardTotals, build_totals, queue_rows
 from engine import events as ev
-from engine.reports import agent_time, day_start
+from engine.calendar import day_start
+from engine.reports import agent_time
 from engine.state import State
-from engine.timeutil import format_time
 from engine.views import LogoutRequestView, request_view
 from presence.agent import AVAILABLE, AWAY, OFFLINE, Agent
 from presence.requests import PENDING
 from presence.timeline import TimeSplit
+from presence.timeutil import format_time
 
 MINUTE_MS = 60_000
 HISTORY_MINUTES = 60

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from api.body import check_agent_id
 from engine.errors import Invalid
-from engine.timeutil import parse_time
+from presence.timeutil import parse_time
 
 FAR = 1 << 62
 

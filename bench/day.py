@@ -34,8 +34,8 @@ from engine.events import decode_record
 from engine.fingerprint import digest
 from engine.journal import MemoryJournal
 from engine.sqlite_journal import JOURNAL_FILE, SqliteJournal
-from engine.timeutil import parse_time
 from presence.agent import AVAILABLE, AWAY, OFFLINE
+from presence.timeutil import parse_time
 from router.order import ASSIGNED
 
 GENERATOR_VERSION = 2  # 2: the digest is engine.fingerprint's

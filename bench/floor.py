@@ -17,11 +17,11 @@ from bench.drive import run_now
 from engine import commands as cmd
 from engine.clock import ManualClock
 from engine.core import Engine
-from engine.handlers import Reply, Tx, handle
+from engine.handlers import Changes, Reply, handle
 from engine.journal import MemoryJournal
 from engine.state import State
-from engine.timeutil import parse_time
 from presence.agent import Agent
+from presence.timeutil import parse_time
 from router.order import ASSIGNED
 
 T0 = parse_time("2026-11-23T08:00:00Z")
@@ -59,12 +59,12 @@ class Floor:
         """Execute through the engine (journaled); the caller runs inside an event loop."""
         return run_now(self.engine.execute(command))
 
-    def tx(self, command: cmd.Command) -> Reply:
+    def handle(self, command: cmd.Command) -> Reply:
         """Decide and apply through the handlers only, as `Engine.execute` does between
         reading the clock and appending (no record encoded, nothing journaled)."""
         now = self.tick()
         self.state.advance(now)
-        return handle(Tx(self.state, now), command)
+        return handle(Changes(self.state, now), command)
 
     def open_orders(self) -> list[str]:
         return [o.id for o in self.state.orders.values() if o.status == ASSIGNED]

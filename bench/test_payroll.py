@@ -37,7 +37,7 @@ from engine.core import Engine
 from engine.payroll.kernel import reference, tier_counts, warm
 from engine.payroll.report import payroll_report
 from engine.sqlite_journal import JOURNAL_FILE, SqliteJournal
-from engine.timeutil import parse_time
+from presence.timeutil import parse_time
 
 SEATS = 400
 AGENTS = 3 * SEATS

@@ -3,7 +3,7 @@
     execute(command)
       now = clock (never behind the last record)
       advance state to now              (handover re-ranking)
-      handler: check, then emit events  (each applied to state at once)
+      handler: check, then emit events  (decided by presence and router, applied at once)
       journal.append(record)            (its place in the log fixed now)
       await durable                     (group commit)
       -> reply
@@ -30,7 +30,7 @@ from engine.clock import Clock, ManualClock
 from engine.commands import Command, SetClock
 from engine.errors import Conflict, Unavailable
 from engine.events import AnyEvent, Record, decode_record, encode_record
-from engine.handlers import Reply, Tx, handle
+from engine.handlers import Changes, Reply, handle
 from engine.journal import Journal, JournalError, LocalJournal
 from engine.state import State, apply_record
 
@@ -114,15 +114,15 @@ class Engine:
         self._check_ready()
         now = self.now() if at is None else at
         self.state.advance(now)
-        tx = Tx(self.state, now)
+        changes = Changes(self.state, now)
         try:
-            reply = handle(tx, command)
+            reply = handle(changes, command)
         finally:
-            # Events already applied are journaled even if the handler then failed,
-            # so state stays the fold of the journal.
+            # Handlers refuse before they emit; should one ever fail after (a bug), what
+            # it applied is journaled all the same, so state stays the fold of the journal.
             pending = None
-            if tx.events:
-                record = Record(now, cast(list[AnyEvent], tx.events))
+            if changes.events:
+                record = Record(now, cast(list[AnyEvent], changes.events))
                 pending = self.journal.append(encode_record(record))
                 if self.listeners:
                     pending = self._watch(pending, record)
@@ -180,10 +180,6 @@ class Engine:
             )
         self.clock.set(to)
         return await self.execute(SetClock(to), at=to)
-
-    async def run_until_idle(self) -> None:
-        """Drain: wait until every appended record is durable (tests, the simulator)."""
-        await self.durable()
 
     async def close(self) -> None:
         await self.journal.close()

@@ -1,56 +1,18 @@
-"""One error tree for the domain; each error carries the stable code the API returns.
+"""The error tree as the engine's callers see it: presence's domain errors, plus Unavailable.
 
-    SeatflowError            (code, message, detail)
-    ├── Forbidden            403  the caller may not act on this object
-    ├── NotFound             404  unknown agent / order / request
-    ├── Conflict             409  the command does not fit the current state
-    ├── Invalid              422  a field out of range or of the wrong type
-    └── Unavailable          503  the journal cannot make anything durable
-
-Renaming a code is a breaking change for integrators: codes are part of the contract.
+The tree and its codes are drawn in presence.errors (its root lives in the bottom
+layer, so every layer raises into one tree); the engine adds the one failure only it
+can have: a journal that cannot make anything durable.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-
-class SeatflowError(Exception):
-    status = 500
-    code = "internal_error"
-
-    def __init__(self, message: str, *, code: str | None = None, detail: Any = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if code is not None:
-            self.code = code
-        self.detail = detail
-
-
-class Forbidden(SeatflowError):
-    status = 403
-    code = "forbidden"
-
-
-class NotFound(SeatflowError):
-    status = 404
-    code = "not_found"
-
-
-class Conflict(SeatflowError):
-    status = 409
-    code = "conflict"
-
-
-class Invalid(SeatflowError):
-    status = 422
-    code = "invalid_field"
-
-    def __init__(self, field: str, message: str, *, code: str | None = None) -> None:
-        super().__init__(message, code=code, detail={"field": field})
-        self.field = field
+from presence.errors import Conflict, Forbidden, Invalid, NotFound, SeatflowError
 
 
 class Unavailable(SeatflowError):
     status = 503
     code = "unavailable"
+
+
+__all__ = ["Conflict", "Forbidden", "Invalid", "NotFound", "SeatflowError", "Unavailable"]

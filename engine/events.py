@@ -1,8 +1,10 @@
-"""Events: the facts the engine journals. State is a fold of these, nothing else.
+"""The journal's vocabulary: every event of every layer, and the record that carries them.
 
-Each journal record is one `Record`: the time of the command and the events it
-produced, in order. Events are msgspec tagged Structs encoded array-like in
-MessagePack; new fields go at the end with a default so old journals still decode.
+State is a fold of these events, nothing else. Presence and routing events are
+declared by the layers that decide them (presence.events, router.events) and gathered
+here; the engine's own facts (intake, completion, QA, keys, clock, settings, payroll
+schemes) are declared below. Each journal record is one `Record`: the time of the
+command and the events it produced, in order.
 """
 
 from __future__ import annotations
@@ -10,68 +12,20 @@ from __future__ import annotations
 import msgspec
 from msgspec import Struct
 
-
-class Event(Struct, tag=True, array_like=True):
-    """Base of every journaled event; the tag is the class name. Never mutated once emitted."""
-
-
-class AgentUpserted(Event):
-    agent_id: str
-    name: str
-    team: str
-    skills: tuple[str, ...]
-    capacity: int
-
-
-class ShiftSpec(Struct, array_like=True):
-    agent_id: str
-    start: int
-    end: int
-
-
-class ShiftsAdded(Event):
-    shifts: tuple[ShiftSpec, ...]
-
-
-class AgentLoggedIn(Event):
-    agent_id: str
-
-
-class AgentWentAway(Event):
-    agent_id: str
-    reason: str
-
-
-class AgentBecameAvailable(Event):
-    agent_id: str
-
-
-class LogoutRequested(Event):
-    """A self-logout the guard refused inside a shift: now pending for a supervisor."""
-
-    request_id: str
-    agent_id: str
-
-
-class LogoutRepeated(Event):
-    """Another logout attempt while a request is pending (kept for the audit trail)."""
-
-    request_id: str
-    agent_id: str
-
-
-class LogoutDenied(Event):
-    request_id: str
-    by: str
-
-
-class AgentLoggedOut(Event):
-    """The agent went offline. `how` is 'self', 'approved' or 'forced'."""
-
-    agent_id: str
-    how: str
-    request_id: str | None = None
-    by: str | None = None
+from presence.events import (
+    AgentBecameAvailable,
+    AgentLoggedIn,
+    AgentLoggedOut,
+    AgentUpserted,
+    AgentWentAway,
+    Event,
+    LogoutDenied,
+    LogoutRepeated,
+    LogoutRequested,
+    ShiftsAdded,
+    ShiftSpec,
+)
+from router.events import OrderAssigned, OrderQueued, OrderReleased
 
 
 class OrderReceived(Event):
@@ -80,22 +34,6 @@ class OrderReceived(Event):
     priority: int
     digest: bytes
     payload: bytes | None = None
-
-
-class OrderAssigned(Event):
-    order_id: str
-    agent_id: str
-
-
-class OrderQueued(Event):
-    order_id: str
-
-
-class OrderReleased(Event):
-    """An open order taken back from an agent going offline; it is routed again."""
-
-    order_id: str
-    agent_id: str
 
 
 class OrderCompleted(Event):
@@ -178,3 +116,32 @@ def encode_record(record: Record) -> bytes:
 
 def decode_record(data: bytes) -> Record:
     return _decoder.decode(data)
+
+
+__all__ = [
+    "AgentBecameAvailable",
+    "AgentLoggedIn",
+    "AgentLoggedOut",
+    "AgentUpserted",
+    "AgentWentAway",
+    "AnyEvent",
+    "ClockSet",
+    "Event",
+    "KeyCreated",
+    "LogoutDenied",
+    "LogoutRepeated",
+    "LogoutRequested",
+    "OrderAssigned",
+    "OrderCompleted",
+    "OrderQueued",
+    "OrderReceived",
+    "OrderReleased",
+    "PayrollSchemeSet",
+    "QaRecorded",
+    "Record",
+    "SettingsChanged",
+    "ShiftSpec",
+    "ShiftsAdded",
+    "decode_record",
+    "encode_record",
+]

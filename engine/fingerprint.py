@@ -2,7 +2,7 @@
 
 Two states with equal fingerprints answer every read and every future command the
 same way. Caches are left out: the agent index and versions (rebuilt from agents)
-and handover timers (a schedule of re-checks; `winding` is what they decide).
+and handover timers (a schedule of re-checks; `handing_over` is what they decide).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def fingerprint(state: State) -> dict[str, Any]:
                 "state_since": a.state_since,
                 "open_orders": list(a.open_orders),
                 "last_assigned_at": a.last_assigned_at,
-                "winding": a.winding,
+                "handing_over": a.handing_over,
                 "pending_request": a.pending_request,
             }
             for a in state.agents.values()

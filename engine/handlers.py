@@ -1,8 +1,13 @@
-"""Command handlers: check everything, then emit events; each event is applied at once.
+"""Command handlers: check everything, then apply what presence and the router decide.
 
-A handler validates the whole command before its first `emit`, so a refused
-command changes nothing. Routing steps interleave with application (order 2 of a
-batch sees the load order 1 added), which is why emit applies immediately.
+A handler first checks the whole command (lookups, ranges, the guard's refusals),
+emitting nothing: a refused command raises before its first `emit` and leaves state
+and journal as they were (tests/engine/test_stateful.py holds every handler to that).
+Then it applies decisions: presence's (guard) and the router's (place, serve, release)
+return events, and `Changes.emit` applies each to state at once, because the next
+decision must see the last one (order 2 of a batch sees the load order 1 added).
+`Changes` is not a transaction: what was emitted is kept, so nothing may refuse after
+it; the engine journals what a command emitted as one record.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from engine.errors import Conflict, Forbidden, Invalid, NotFound, SeatflowError
 from engine.payroll.scheme import check_scheme
 from engine.payroll.views import scheme_view
 from engine.settings import Settings
-from engine.state import ROUTING, State, apply
+from engine.state import State, apply
 from engine.views import (
     AgentView,
     BatchResult,
@@ -34,8 +39,9 @@ from engine.views import (
 )
 from presence import guard
 from presence.agent import OFFLINE, Agent
-from router.order import ASSIGNED, COMPLETED
-from router.policy import choose_agent, next_queued_for
+from presence.requests import LogoutRequest
+from router import policy
+from router.order import ASSIGNED, COMPLETED, shown_status
 
 ROLES = ("admin", "supervisor", "platform", "agent", "payroll")
 
@@ -49,7 +55,9 @@ class Reply:
 
 
 @dataclass(slots=True)
-class Tx:
+class Changes:
+    """The events one command produced, each applied to state the moment it is emitted."""
+
     state: State
     now: int
     events: list[ev.Event] = field(default_factory=list)
@@ -67,128 +75,121 @@ def _agent(state: State, agent_id: str) -> Agent:
     return agent
 
 
-# -- routing steps ---------------------------------------------------------------
+# -- applying the router's decisions ------------------------------------------------
 
 
-def _route(tx: Tx, order_id: str) -> None:
-    """Place one order that is being routed: to the best agent, else into its queue."""
-    order = tx.state.orders[order_id]
-    agent = choose_agent(tx.state.index, order.skill)
-    tx.emit(ev.OrderAssigned(order_id, agent.id) if agent else ev.OrderQueued(order_id))
+def _place(ch: Changes, order_id: str) -> None:
+    ch.emit(policy.place(ch.state.index, ch.state.orders[order_id]))
 
 
-def _serve(tx: Tx, agent: Agent) -> None:
-    """Capacity appeared on this agent: it takes waiting orders while it has room."""
-    while (order_id := next_queued_for(tx.state.queues, agent)) is not None:
-        tx.emit(ev.OrderAssigned(order_id, agent.id))
+def _serve(ch: Changes, agent: Agent) -> None:
+    ch.emit(*policy.serve(ch.state.queues, agent))
 
 
-def _release(tx: Tx, agent: Agent) -> list[str]:
-    """The agent went offline: its open orders go back to routing, best first."""
-    orders = tx.state.orders
-    released = sorted(agent.open_orders, key=lambda o: (-orders[o].priority, orders[o].seq))
-    for order_id in released:
-        tx.emit(ev.OrderReleased(order_id, agent.id))
-    for order_id in released:
-        _route(tx, order_id)
-    return released
+def _release(ch: Changes, agent: Agent) -> list[str]:
+    """Take the agent's open orders back, then place each again, best first."""
+    released = policy.release(agent, ch.state.orders)
+    ch.emit(*released)
+    for e in released:
+        _place(ch, e.order_id)
+    return [e.order_id for e in released]
 
 
-def _offline_with_release(tx: Tx, events: list[ev.Event], agent: Agent) -> list[str]:
-    tx.emit(*events)
-    return _release(tx, agent) if agent.state == OFFLINE else []
+def _offline_with_release(ch: Changes, events: list[ev.Event], agent: Agent) -> list[str]:
+    ch.emit(*events)
+    return _release(ch, agent) if agent.state == OFFLINE else []
 
 
 # -- agents and roster ------------------------------------------------------------
 
 
-def upsert_agent(tx: Tx, c: cmd.UpsertAgent) -> Reply:
+def upsert_agent(ch: Changes, c: cmd.UpsertAgent) -> Reply:
     event = guard.check_agent(c.agent_id, c.name, c.team, c.skills, c.capacity)
-    created = c.agent_id not in tx.state.agents
-    tx.emit(event)
-    agent = tx.state.agents[c.agent_id]
-    _serve(tx, agent)
+    created = c.agent_id not in ch.state.agents
+    ch.emit(event)
+    agent = ch.state.agents[c.agent_id]
+    _serve(ch, agent)
     return Reply(201 if created else 200, agent_view(agent))
 
 
-def add_shifts(tx: Tx, c: cmd.AddShifts) -> Reply:
+def add_shifts(ch: Changes, c: cmd.AddShifts) -> Reply:
     # roles.md checks the body (422) before ids (404): a backwards shift is 422 for anyone.
-    tx.state.roster.check_new(c.shifts)
+    ch.state.roster.check_new(c.shifts)
     for i, s in enumerate(c.shifts):
-        if s.agent_id not in tx.state.agents:
+        if s.agent_id not in ch.state.agents:
             raise NotFound(
                 f"shifts[{i}]: agent {s.agent_id!r} does not exist",
                 code="agent_not_found",
                 detail={"field": f"shifts[{i}].agent_id"},
             )
     if c.shifts:
-        tx.emit(ev.ShiftsAdded(tuple(c.shifts)))
+        ch.emit(ev.ShiftsAdded(tuple(c.shifts)))
     return Reply(200, None)
 
 
-def login(tx: Tx, c: cmd.Login) -> Reply:
-    agent = _agent(tx.state, c.agent_id)
-    tx.emit(*guard.login(agent))
-    _serve(tx, agent)
+def login(ch: Changes, c: cmd.Login) -> Reply:
+    agent = _agent(ch.state, c.agent_id)
+    ch.emit(*guard.login(agent))
+    _serve(ch, agent)
     return Reply(200, StateView(agent.state))
 
 
-def go_away(tx: Tx, c: cmd.GoAway) -> Reply:
-    agent = _agent(tx.state, c.agent_id)
-    tx.emit(*guard.away(agent, c.reason))
+def go_away(ch: Changes, c: cmd.GoAway) -> Reply:
+    agent = _agent(ch.state, c.agent_id)
+    ch.emit(*guard.away(agent, c.reason))
     return Reply(200, StateView(agent.state))
 
 
-def go_available(tx: Tx, c: cmd.GoAvailable) -> Reply:
-    agent = _agent(tx.state, c.agent_id)
-    tx.emit(*guard.available(agent))
-    _serve(tx, agent)
+def go_available(ch: Changes, c: cmd.GoAvailable) -> Reply:
+    agent = _agent(ch.state, c.agent_id)
+    ch.emit(*guard.available(agent))
+    _serve(ch, agent)
     return Reply(200, StateView(agent.state))
 
 
-def logout(tx: Tx, c: cmd.Logout) -> Reply:
-    state = tx.state
+def logout(ch: Changes, c: cmd.Logout) -> Reply:
+    state = ch.state
     agent = _agent(state, c.agent_id)
     grace_ms = state.settings.logout_grace_s * 1000
-    events = guard.logout(agent, state.roster, tx.now, grace_ms, state.next_request_id())
-    reassigned = _offline_with_release(tx, events, agent)
+    events = guard.logout(agent, state.roster, ch.now, grace_ms, state.next_request_id())
+    reassigned = _offline_with_release(ch, events, agent)
     if agent.state == OFFLINE:
         return Reply(200, LogoutDone(OFFLINE, reassigned))
     request = state.requests[agent.pending_request or ""]
     return Reply(202, LogoutPending(agent.state, request_view(request)))
 
 
-def force_logout(tx: Tx, c: cmd.ForceLogout) -> Reply:
-    agent = _agent(tx.state, c.agent_id)
-    reassigned = _offline_with_release(tx, guard.force_logout(agent, c.by), agent)
+def force_logout(ch: Changes, c: cmd.ForceLogout) -> Reply:
+    agent = _agent(ch.state, c.agent_id)
+    reassigned = _offline_with_release(ch, guard.force_logout(agent, c.by), agent)
     return Reply(200, LogoutDone(OFFLINE, reassigned))
 
 
-def _request(state: State, request_id: str):  # type: ignore[no-untyped-def]
+def _request(state: State, request_id: str) -> LogoutRequest:
     request = state.requests.get(request_id)
     if request is None:
         raise NotFound(f"logout request {request_id!r} does not exist", code="request_not_found")
     return request
 
 
-def approve_logout(tx: Tx, c: cmd.ApproveLogout) -> Reply:
-    request = _request(tx.state, c.request_id)
-    agent = tx.state.agents[request.agent_id]
-    _offline_with_release(tx, guard.approve(request, c.by), agent)
+def approve_logout(ch: Changes, c: cmd.ApproveLogout) -> Reply:
+    request = _request(ch.state, c.request_id)
+    agent = ch.state.agents[request.agent_id]
+    _offline_with_release(ch, guard.approve(request, c.by), agent)
     return Reply(200, request_view(request))
 
 
-def deny_logout(tx: Tx, c: cmd.DenyLogout) -> Reply:
-    request = _request(tx.state, c.request_id)
-    tx.emit(*guard.deny(request, c.by))
+def deny_logout(ch: Changes, c: cmd.DenyLogout) -> Reply:
+    request = _request(ch.state, c.request_id)
+    ch.emit(*guard.deny(request, c.by))
     return Reply(200, request_view(request))
 
 
 # -- orders -------------------------------------------------------------------------
 
 
-def _submit_one(tx: Tx, o: cmd.NewOrder) -> tuple[int, OrderView | ErrorBody]:
-    existing = tx.state.orders.get(o.id)
+def _submit_one(ch: Changes, o: cmd.NewOrder) -> tuple[int, OrderView | ErrorBody]:
+    existing = ch.state.orders.get(o.id)
     if existing is not None:
         if existing.digest == o.digest:
             return 200, order_view(existing)
@@ -199,36 +200,38 @@ def _submit_one(tx: Tx, o: cmd.NewOrder) -> tuple[int, OrderView | ErrorBody]:
                 {"field": "id"},
             )
         )
-    tx.emit(ev.OrderReceived(o.id, o.skill, o.priority, o.digest, o.payload))
-    _route(tx, o.id)
-    return 201, order_view(tx.state.orders[o.id])
+    ch.emit(ev.OrderReceived(o.id, o.skill, o.priority, o.digest, o.payload))
+    _place(ch, o.id)
+    return 201, order_view(ch.state.orders[o.id])
 
 
-def submit_orders(tx: Tx, c: cmd.SubmitOrders) -> Reply:
-    results = [_submit_one(tx, o) for o in c.orders]
+def submit_orders(ch: Changes, c: cmd.SubmitOrders) -> Reply:
+    results = [_submit_one(ch, o) for o in c.orders]
     if len(results) == 1:
         return Reply(*results[0])
     return Reply(200, BatchResult([body for _, body in results]))
 
 
-def complete_order(tx: Tx, c: cmd.CompleteOrder) -> Reply:
-    order = tx.state.orders.get(c.order_id)
+def complete_order(ch: Changes, c: cmd.CompleteOrder) -> Reply:
+    order = ch.state.orders.get(c.order_id)
     if order is None:
         raise NotFound(f"order {c.order_id!r} does not exist", code="order_not_found")
     # roles.md checks 403 before 409: another agent learns nothing about the order's state.
     if c.as_agent is not None and c.as_agent != order.agent_id:
         raise Forbidden(f"order {c.order_id!r} is not assigned to agent {c.as_agent!r}")
     if order.status != ASSIGNED or order.agent_id is None:
-        status = "queued" if order.status == ROUTING else order.status
-        raise Conflict(f"order {c.order_id!r} is {status}, not assigned", code="order_not_assigned")
-    agent = tx.state.agents[order.agent_id]
-    tx.emit(ev.OrderCompleted(order.id, agent.id))
-    _serve(tx, agent)
+        raise Conflict(
+            f"order {c.order_id!r} is {shown_status(order.status)}, not assigned",
+            code="order_not_assigned",
+        )
+    agent = ch.state.agents[order.agent_id]
+    ch.emit(ev.OrderCompleted(order.id, agent.id))
+    _serve(ch, agent)
     return Reply(200, order_view(order))
 
 
-def record_qa(tx: Tx, c: cmd.RecordQa) -> Reply:
-    order = tx.state.orders.get(c.order_id)
+def record_qa(ch: Changes, c: cmd.RecordQa) -> Reply:
+    order = ch.state.orders.get(c.order_id)
     if order is None:
         raise NotFound(f"order {c.order_id!r} does not exist", code="order_not_found")
     if order.status != COMPLETED:
@@ -236,27 +239,27 @@ def record_qa(tx: Tx, c: cmd.RecordQa) -> Reply:
             f"order {c.order_id!r} is not completed; QA checks completed work",
             code="order_not_completed",
         )
-    tx.emit(ev.QaRecorded(order.id, c.passed, c.by))
+    ch.emit(ev.QaRecorded(order.id, c.passed, c.by))
     return Reply(200, order_view(order))
 
 
 # -- administration -----------------------------------------------------------------
 
 
-def create_key(tx: Tx, c: cmd.CreateKey) -> Reply:
+def create_key(ch: Changes, c: cmd.CreateKey) -> Reply:
     if c.role not in ROLES:
         raise Invalid("role", f"role {c.role!r} is not one of {', '.join(ROLES)}")
     if c.role == "agent":
         if c.agent_id is None:
             raise Invalid("agent_id", "a key with role 'agent' needs an agent_id")
-        _agent(tx.state, c.agent_id)
+        _agent(ch.state, c.agent_id)
     elif c.agent_id is not None:
         raise Invalid("agent_id", f"a key with role {c.role!r} takes no agent_id")
-    tx.emit(ev.KeyCreated(c.key_hash, c.role, c.agent_id))
+    ch.emit(ev.KeyCreated(c.key_hash, c.role, c.agent_id))
     return Reply(201, None)
 
 
-def change_settings(tx: Tx, c: cmd.ChangeSettings) -> Reply:
+def change_settings(ch: Changes, c: cmd.ChangeSettings) -> Reply:
     s = Settings(
         c.logout_grace_s,
         c.stop_new_before_end_s,
@@ -264,27 +267,27 @@ def change_settings(tx: Tx, c: cmd.ChangeSettings) -> Reply:
         tuple(c.contest_points),
         c.warning_bottom_n,
     ).validated()
-    if s != tx.state.settings:
-        tx.emit(ev.SettingsChanged(*astuple(s)))
+    if s != ch.state.settings:
+        ch.emit(ev.SettingsChanged(*astuple(s)))
     return Reply(200, settings_view(s))
 
 
-def set_payroll_scheme(tx: Tx, c: cmd.SetPayrollScheme) -> Reply:
+def set_payroll_scheme(ch: Changes, c: cmd.SetPayrollScheme) -> Reply:
     """Add a scheme version, or replace the one with the same effective_from."""
     s = check_scheme(c.effective_from, c.currency, c.thresholds, c.rates_cents)
-    created = s.effective_from not in tx.state.schemes
-    if tx.state.schemes.get(s.effective_from) != s:
-        tx.emit(ev.PayrollSchemeSet(s.effective_from, s.currency, s.thresholds, s.rates_cents))
+    created = s.effective_from not in ch.state.schemes
+    if ch.state.schemes.get(s.effective_from) != s:
+        ch.emit(ev.PayrollSchemeSet(s.effective_from, s.currency, s.thresholds, s.rates_cents))
     return Reply(201 if created else 200, scheme_view(s))
 
 
-def set_clock(tx: Tx, c: cmd.SetClock) -> Reply:
+def set_clock(ch: Changes, c: cmd.SetClock) -> Reply:
     # The engine runs this command at time c.to, so the record carries the new time.
-    tx.emit(ev.ClockSet(c.to))
+    ch.emit(ev.ClockSet(c.to))
     return Reply(200, None)
 
 
-HANDLERS: dict[type, Callable[[Tx, Any], Reply]] = {
+HANDLERS: dict[type, Callable[[Changes, Any], Reply]] = {
     cmd.UpsertAgent: upsert_agent,
     cmd.AddShifts: add_shifts,
     cmd.Login: login,
@@ -304,11 +307,11 @@ HANDLERS: dict[type, Callable[[Tx, Any], Reply]] = {
 }
 
 
-def handle(tx: Tx, command: cmd.Command) -> Reply:
+def handle(ch: Changes, command: cmd.Command) -> Reply:
     handler = HANDLERS.get(type(command))
     if handler is None:
         raise SeatflowError(f"no handler for command {type(command).__name__}")
-    return handler(tx, command)
+    return handler(ch, command)
 
 
-__all__ = ["HANDLERS", "ROLES", "Reply", "Tx", "handle", "AgentView"]
+__all__ = ["HANDLERS", "ROLES", "AgentView", "Changes", "Reply", "handle"]

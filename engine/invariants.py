@@ -14,10 +14,10 @@ from collections import Counter
 from fractions import Fraction
 
 from engine import events as ev
-from engine.state import ROUTING, State, apply
+from engine.state import State, apply
 from presence.agent import AVAILABLE, OFFLINE, STATES, Agent
 from presence.requests import PENDING
-from router.order import ASSIGNED, COMPLETED, QUEUED, Order
+from router.order import ASSIGNED, COMPLETED, QUEUED, ROUTING, Order, queue_key
 
 _Rank = tuple[bool, Fraction, int, str]
 
@@ -33,7 +33,7 @@ def _eligible(agent: Agent, skill: str | None) -> bool:
 def _rank(agent: Agent) -> _Rank:
     # Handing over last; then lowest load/capacity (exact); idle longest; smaller id.
     load = Fraction(len(agent.open_orders), agent.capacity)
-    return (agent.winding, load, agent.last_assigned_at, agent.id)
+    return (agent.handing_over, load, agent.last_assigned_at, agent.id)
 
 
 def best_agent(state: State, skill: str | None) -> Agent | None:
@@ -49,7 +49,7 @@ def best_queued(state: State, agent: Agent) -> Order | None:
         for o in state.orders.values()
         if o.status == QUEUED and (o.skill is None or o.skill in agent.skills)
     ]
-    return min(waiting, key=lambda o: (-o.priority, o.seq), default=None)
+    return min(waiting, key=queue_key, default=None)
 
 
 def check_assignment(state: State, event: ev.OrderAssigned) -> list[str]:
@@ -148,9 +148,12 @@ def _check_agents(state: State) -> list[str]:
                     f"agent {a.id!r} points to logout request {a.pending_request!r} which is "
                     f"{'unknown' if req is None else f'{req.status} for {req.agent_id!r}'}"
                 )
-        winding = state.roster.handover(a.id, state.now, window_ms)[0]
-        if a.winding != winding:
-            problems.append(f"agent {a.id!r} has winding={a.winding} but its roster says {winding}")
+        handing_over = state.roster.handover(a.id, state.now, window_ms).handing_over
+        if a.handing_over != handing_over:
+            problems.append(
+                f"agent {a.id!r} has handing_over={a.handing_over} but its roster says "
+                f"{handing_over}"
+            )
     for r in state.requests.values():
         if r.status == PENDING:
             owner = state.agents.get(r.agent_id)

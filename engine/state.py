@@ -20,12 +20,8 @@ from presence.agent import AVAILABLE, AWAY, OFFLINE, Agent
 from presence.requests import APPROVED, CLOSED, DENIED, LogoutRequest
 from presence.roster import Roster
 from router.index import AgentIndex
-from router.order import ASSIGNED, COMPLETED, QUEUED, Order
+from router.order import ASSIGNED, COMPLETED, QUEUED, ROUTING, Order
 from router.queue import OrderQueues
-
-# An order between arrival (or release from an agent going offline) and its routing
-# decision; never seen outside one journal record.
-ROUTING = "routing"
 
 
 @dataclass(slots=True)
@@ -95,11 +91,11 @@ def _rewind(state: State, agent_id: str, at: int) -> None:
     agent = state.agents.get(agent_id)
     if agent is None:
         return
-    winding, change_at = state.roster.handover(
+    handing_over, _, change_at = state.roster.handover(
         agent_id, at, state.settings.stop_new_before_end_s * 1000
     )
-    if winding != agent.winding:
-        agent.winding = winding
+    if handing_over != agent.handing_over:
+        agent.handing_over = handing_over
         state.index.refresh(agent)
     if change_at is None:
         state.timer_at.pop(agent_id, None)

@@ -7,11 +7,10 @@ from typing import Any
 from msgspec import Struct
 
 from engine.settings import Settings
-from engine.state import ROUTING
-from engine.timeutil import format_opt, format_time
 from presence.agent import Agent
 from presence.requests import LogoutRequest
-from router.order import QUEUED, Order
+from presence.timeutil import format_opt, format_time
+from router.order import Order, shown_status
 
 
 class ErrorInfo(Struct):
@@ -131,13 +130,11 @@ def agent_view(a: Agent) -> AgentView:
 
 
 def order_view(o: Order) -> OrderView:
-    # ROUTING is internal to one record: to a reader the order is waiting.
-    status = QUEUED if o.status == ROUTING else o.status
     return OrderView(
         o.id,
         o.skill,
         o.priority,
-        status,
+        shown_status(o.status),
         o.agent_id,
         format_time(o.created_at),
         format_opt(o.assigned_at),

@@ -29,13 +29,9 @@ class Agent:
     last_assigned_at: int = 0
     # Bumped on every change that affects routing; stale index entries carry old versions.
     version: int = 0
-    # True while the agent is handing over (end of shift near or past): preferred last.
-    winding: bool = False
+    # Inside its shift's handover window, or past its end (Roster.handover): preferred last.
+    handing_over: bool = False
     pending_request: str | None = None
-
-    @property
-    def load(self) -> int:
-        return len(self.open_orders)
 
     def has_room(self) -> bool:
         return self.state == AVAILABLE and len(self.open_orders) < self.capacity

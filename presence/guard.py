@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from engine.errors import Conflict, Invalid
-from engine.events import (
+from presence.agent import AVAILABLE, AWAY, CAPACITY_MAX, CAPACITY_MIN, OFFLINE, Agent
+from presence.errors import Conflict, Invalid
+from presence.events import (
     AgentBecameAvailable,
     AgentLoggedIn,
     AgentLoggedOut,
@@ -14,7 +15,6 @@ from engine.events import (
     LogoutRepeated,
     LogoutRequested,
 )
-from presence.agent import AVAILABLE, AWAY, CAPACITY_MAX, CAPACITY_MIN, OFFLINE, Agent
 from presence.requests import PENDING, LogoutRequest
 from presence.roster import Roster
 

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from bisect import bisect_right, insort
 from collections.abc import Iterable
+from typing import NamedTuple
 
-from engine.errors import Invalid
-from engine.events import ShiftSpec
-from engine.timeutil import format_time
+from presence.errors import Invalid
+from presence.events import ShiftSpec
+from presence.timeutil import format_time
 
 MAX_SHIFT_MS = 24 * 3600 * 1000
+_AFTER_ANY_END = 1 << 62  # sorts after every (start, end) that starts at a given time
+
+
+class Handover(NamedTuple):
+    """Where an agent stands against the end of its latest started shift, at one moment."""
+
+    handing_over: bool
+    # End of the latest started shift (the one in progress, or the last one), if any.
+    shift_end: int | None
+    # When `handing_over` next changes by time alone, if it ever does.
+    changes_at: int | None
 
 
 class Roster:
@@ -54,37 +66,33 @@ class Roster:
     def agents(self) -> Iterable[str]:
         return self._shifts.keys()
 
-    def _latest_started(self, agent_id: str, now: int) -> tuple[int, int] | None:
-        shifts = self._shifts.get(agent_id)
-        if not shifts:
-            return None
-        i = bisect_right(shifts, (now, 1 << 62))
-        return shifts[i - 1] if i else None
+    def _started(self, agent_id: str, now: int) -> tuple[list[tuple[int, int]], int]:
+        """The agent's shifts and how many of them have started by `now`."""
+        shifts = self._shifts.get(agent_id, [])
+        return shifts, bisect_right(shifts, (now, _AFTER_ANY_END))
 
     def in_progress(self, agent_id: str, now: int) -> tuple[int, int] | None:
         """The shift with start <= now < end, if any (shifts never overlap)."""
-        s = self._latest_started(agent_id, now)
-        return s if s is not None and now < s[1] else None
+        shifts, i = self._started(agent_id, now)
+        return shifts[i - 1] if i and now < shifts[i - 1][1] else None
 
-    def handover(self, agent_id: str, now: int, window_ms: int) -> tuple[bool, int | None]:
-        """Whether the agent is handing over at `now`, and when that next changes.
+    def handover(self, agent_id: str, now: int, window_ms: int) -> Handover:
+        """Whether the agent is handing over at `now`, its shift's end, and when that changes.
 
         Handing over: inside the last `window_ms` of its latest started shift, or past
         that shift's end with no new shift begun (an agent who stayed logged in after
-        its shift). It ends when the next shift starts.
+        its shift). It ends when the next shift starts. The router prefers such an agent
+        last; the board marks it near its shift's end.
         """
-        shifts = self._shifts.get(agent_id)
-        if not shifts:
-            return False, None
-        i = bisect_right(shifts, (now, 1 << 62))
+        shifts, i = self._started(agent_id, now)
         next_start = shifts[i][0] if i < len(shifts) else None
         if i == 0:
-            return False, next_start
+            return Handover(False, None, next_start)
         start, end = shifts[i - 1]
         wind_at = max(start, end - window_ms)
         if now < wind_at:
-            return False, wind_at
-        return True, next_start
+            return Handover(False, end, wind_at)
+        return Handover(True, end, next_start)
 
     def between(self, agent_id: str | None, lo: int, hi: int) -> list[tuple[str, int, int]]:
         """Shifts that intersect [lo, hi), by agent then start."""

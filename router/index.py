@@ -43,7 +43,7 @@ class AgentIndex:
         if self._suspended or not agent.has_room():
             return
         entry = (
-            agent.winding,
+            agent.handing_over,
             len(agent.open_orders) / agent.capacity,
             agent.last_assigned_at,
             agent.id,

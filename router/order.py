@@ -1,4 +1,4 @@
-"""The order record as routing and the API see it."""
+"""The order record as routing and the API see it, its statuses, and the queue order."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ from msgspec import Struct
 QUEUED = "queued"
 ASSIGNED = "assigned"
 COMPLETED = "completed"
+# Between arrival (or release from an agent going offline) and its routing decision;
+# never seen outside one journal record.
+ROUTING = "routing"
 
 PRIORITY_MIN = 0
 PRIORITY_MAX = 9
@@ -29,3 +32,13 @@ class Order(Struct, gc=False):
     assigned_at: int | None = None
     completed_at: int | None = None
     qa_passed: bool | None = None
+
+
+def shown_status(status: str) -> str:
+    """The status a reader sees: an order being routed is, to anyone outside, waiting."""
+    return QUEUED if status == ROUTING else status
+
+
+def queue_key(order: Order) -> tuple[int, int]:
+    """Service order of waiting orders: highest priority first, then oldest arrival."""
+    return -order.priority, order.seq

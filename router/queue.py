@@ -1,8 +1,8 @@
 """Waiting orders, one heap per skill (None: orders that need no skill).
 
-Served highest priority first, then oldest (arrival sequence) first. An order
-re-routed from an agent going offline keeps its priority and sequence, so it goes
-back to where it would have stood.
+Served in `queue_key` order: highest priority first, then oldest (arrival sequence)
+first. An order re-routed from an agent going offline keeps its priority and
+sequence, so it goes back to where it would have stood.
 """
 
 from __future__ import annotations
@@ -10,9 +10,13 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Iterator
 
-from router.order import Order
+from router.order import Order, queue_key
 
-Entry = tuple[int, int, str]  # (-priority, seq, order_id)
+Entry = tuple[int, int, str]  # (*queue_key(order), order_id)
+
+
+def _entry(order: Order) -> Entry:
+    return (*queue_key(order), order.id)
 
 
 class OrderQueues:
@@ -23,15 +27,13 @@ class OrderQueues:
         self._size = 0
 
     def push(self, order: Order) -> None:
-        heapq.heappush(
-            self._heaps.setdefault(order.skill, []), (-order.priority, order.seq, order.id)
-        )
+        heapq.heappush(self._heaps.setdefault(order.skill, []), _entry(order))
         self._size += 1
 
     def remove(self, order: Order) -> None:
         """Take a queued order out (it is being assigned)."""
         heap = self._heaps[order.skill]
-        entry = (-order.priority, order.seq, order.id)
+        entry = _entry(order)
         if heap[0] == entry:
             heapq.heappop(heap)
         else:  # not the head: rare (only replay order differences); O(n) but exact
@@ -39,14 +41,27 @@ class OrderQueues:
             heapq.heapify(heap)
         self._size -= 1
 
-    def best_for(self, skills: Iterable[str]) -> str | None:
-        """The order an agent with these skills should take next, if any waits."""
-        best: Entry | None = None
-        for key in (None, *skills):
-            heap = self._heaps.get(key)
-            if heap and (best is None or heap[0] < best):
-                best = heap[0]
-        return None if best is None else best[2]
+    def best_for(self, skills: Iterable[str], limit: int = 1) -> list[str]:
+        """Up to `limit` orders an agent with these skills should take next, best first.
+
+        Looks without taking: a merge over the heads of the agent's queues that walks
+        each heap's array as a tree (a node's children are 2i+1 and 2i+2), so it costs
+        O(limit log limit) whatever the queues hold.
+        """
+        frontier: list[tuple[Entry, int, int]] = []  # (entry, which heap, index in it)
+        heaps = [h for key in (None, *skills) if (h := self._heaps.get(key))]
+        for k, heap in enumerate(heaps):
+            frontier.append((heap[0], k, 0))
+        heapq.heapify(frontier)
+        out: list[str] = []
+        while frontier and len(out) < limit:
+            entry, k, i = heapq.heappop(frontier)
+            out.append(entry[2])
+            heap = heaps[k]
+            for child in (2 * i + 1, 2 * i + 2):
+                if child < len(heap):
+                    heapq.heappush(frontier, (heap[child], k, child))
+        return out
 
     def __len__(self) -> int:
         return self._size

@@ -27,7 +27,7 @@ from engine.handlers import Reply
 from engine.invariants import apply_checked, check
 from engine.journal import Journal, MemoryJournal
 from engine.state import State
-from engine.timeutil import parse_time
+from presence.timeutil import parse_time
 
 # Monday 2026-11-23 00:00 UTC: the day the tables talk about.
 T0 = parse_time("2026-11-23T00:00:00Z")

@@ -20,8 +20,8 @@ from api.schemas import ClockIn, KeyIn, SettingsIn
 from engine import commands as cmd
 from engine.core import Center
 from engine.errors import Invalid
-from engine.timeutil import format_time
 from engine.views import ClockView, KeyView, SettingsView, settings_view
+from presence.timeutil import format_time
 
 router = APIRouter(tags=["administration"])
 

@@ -15,9 +15,9 @@ from api.query import agent_window
 from api.schemas import AuditList, LogoutRequestList
 from engine import commands as cmd
 from engine.errors import Invalid
-from engine.timeutil import format_time
 from engine.views import AuditView, LogoutRequestView, request_view
 from presence.requests import APPROVED, CLOSED, DENIED, PENDING
+from presence.timeutil import format_time
 
 router = APIRouter(tags=["logout guard"])
 

@@ -20,6 +20,7 @@ from api.context import answer_read, engine_of, run
 from api.openapi import route_doc
 from api.query import agent_window
 from engine import commands as cmd
+from engine.calendar import day_start
 from engine.errors import Invalid
 from engine.payroll import baseline as bl
 from engine.payroll.contests import ContestView, WarningsView, contest, warnings
@@ -27,7 +28,6 @@ from engine.payroll.export import to_csv, to_xlsx
 from engine.payroll.report import payroll_report, utilization_report
 from engine.payroll.views import PayrollReport, SchemeList, SchemeView, UtilizationReport
 from engine.payroll.views import scheme_view as view_of_scheme
-from engine.reports import day_start
 
 router = APIRouter(tags=["reports"])
 

@@ -19,8 +19,8 @@ from api.schemas import ShiftIn, ShiftsIn
 from engine.commands import AddShifts
 from engine.errors import Invalid
 from engine.events import ShiftSpec
-from engine.timeutil import format_time
 from engine.views import ScheduleView, ShiftView
+from presence.timeutil import format_time
 
 router = APIRouter(tags=["schedule"])
 

@@ -1,4 +1,7 @@
-"""`seatflow simulate` and `seatflow staffing` (registered by engine.cli).
+"""`seatflow simulate` and `seatflow staffing`, plugged into the `seatflow` command.
+
+The command line (api.cli) knows nothing of bench: it loads these through the entry
+points of group `seatflow.commands` that pyproject.toml declares.
 
     seatflow simulate [--seats 400] [--shifts 3] [--hours 24] [--seed 1]
                       [--strategy seatflow|all|NAME[,NAME...]] [--rate-multiplier 1.0]
@@ -19,7 +22,7 @@ from typing import Any
 EXIT_USAGE = 2
 
 
-def add_commands(sub: Any) -> None:
+def add_simulate(sub: Any) -> None:
     sim = sub.add_parser("simulate", help="run a seeded simulated day on the real engine")
     sim.add_argument("--seats", type=int, default=400)
     sim.add_argument("--shifts", type=int, default=3)
@@ -35,6 +38,8 @@ def add_commands(sub: Any) -> None:
                           "times, one skill) compared with Erlang C")
     sim.set_defaults(run=simulate_cmd)
 
+
+def add_staffing(sub: Any) -> None:
     st = sub.add_parser("staffing", help="agents needed per interval (Erlang C)")
     st.add_argument("--rate", required=True,
                     help="orders per hour; a comma list sizes each hour in turn")
@@ -72,7 +77,7 @@ def simulate_cmd(args: argparse.Namespace) -> int:
     from bench.sim.metrics import summary
     from bench.sim.run import DRAIN_MS, simulate
     from bench.sim.scenario import T0, Scenario
-    from engine.timeutil import format_time
+    from presence.timeutil import format_time
 
     if args.out and importlib.util.find_spec("matplotlib") is None:
         # Checked before the run, not after a minute of simulation.

@@ -15,7 +15,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from engine.timeutil import parse_time
+from presence.timeutil import parse_time
 
 SEC = 1000
 MIN = 60 * SEC

@@ -22,7 +22,7 @@ from datetime import timedelta
 import msgspec
 from msgspec import Struct
 
-from engine.payroll.calendar import (
+from engine.calendar import (
     month_text,
     parse_month,
     parse_week,
@@ -33,7 +33,7 @@ from engine.payroll.calendar import (
 from engine.payroll.report import month_of
 from engine.payroll.timesheet import agent_times
 from engine.state import State
-from engine.timeutil import format_time
+from presence.timeutil import format_time
 
 
 class Placed(Struct):

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.calendar import month_text, next_month, parse_month, window
 from engine.errors import Conflict, NotFound
-from engine.payroll.calendar import month_text, next_month, parse_month, window
 from engine.payroll.kernel import tier_counts
 from engine.payroll.scheme import Scheme, scheme_for
 from engine.payroll.timesheet import AgentTime, agent_times, by_team, time_row, time_sum
@@ -28,8 +28,8 @@ from engine.payroll.views import (
     seconds,
 )
 from engine.state import State
-from engine.timeutil import format_time
 from presence.agent import Agent
+from presence.timeutil import format_time
 
 
 def select_agents(state: State, agent_id: str | None, team: str | None) -> list[Agent]:

@@ -12,8 +12,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from engine.calendar import parse_month
 from engine.errors import Invalid
-from engine.payroll.calendar import parse_month
 
 MAX_TIERS = 20
 MAX_THRESHOLD = 1_000_000_000

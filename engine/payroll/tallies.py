@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from engine.payroll.calendar import LocalDays
+from engine.calendar import LocalDays
 
 COMPLETED, QA_CHECKED, QA_PASSED = 0, 1, 2
 

@@ -17,7 +17,7 @@ from api.app import create_app
 from engine.clock import ManualClock
 from engine.core import Engine
 from engine.journal import MemoryJournal
-from engine.timeutil import parse_time
+from presence.timeutil import parse_time
 
 ADMIN_KEY = "test-admin-key"
 START = "2026-11-23T07:00:00Z"

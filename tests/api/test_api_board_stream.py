@@ -25,7 +25,7 @@ from engine import commands as cmd
 from engine.clock import ManualClock
 from engine.core import Engine
 from engine.journal import MemoryJournal
-from engine.timeutil import parse_time
+from presence.timeutil import parse_time
 
 QUIET_S = 0.4  # longer than a few update intervals: the stream has caught up
 

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from api.auth import hash_key
+from api.cli import main
 from engine import commands as cmd
-from engine.cli import main
 from engine.clock import ManualClock
 from engine.core import Engine
 from engine.sqlite_journal import SqliteJournal, lock_data_dir
-from engine.timeutil import parse_time
+from presence.timeutil import parse_time
 
 
 def _seed(data: Path) -> None:

@@ -27,7 +27,7 @@ from engine import commands as cmd
 from engine.clock import ManualClock
 from engine.core import Engine
 from engine.journal import MemoryJournal
-from engine.timeutil import parse_time
+from presence.timeutil import parse_time
 
 SUPERVISOR = bearer("sup-key-0001")
 PLATFORM = bearer("plat-key-0001")

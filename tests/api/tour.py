@@ -30,7 +30,7 @@ from api.app import create_app
 from engine.clock import ManualClock
 from engine.core import Engine
 from engine.sqlite_journal import SqliteJournal
-from engine.timeutil import parse_time
+from presence.timeutil import parse_time
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "tour"
 JOURNAL = FIXTURES / "journal.sqlite3"

@@ -80,7 +80,7 @@ def test_replay_of_a_missing_journal_fails_clearly(tmp_path: Path) -> None:
 
 def test_module_entry_point() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "engine.cli", "serve", "--help"],
+        [sys.executable, "-m", "api", "serve", "--help"],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

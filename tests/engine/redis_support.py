@@ -31,7 +31,7 @@ from engine.redis_backend.keys import Keys
 from engine.redis_backend.lease import Lease
 from engine.redis_backend.node import RedisNode
 from engine.redis_backend.stream import RedisJournal
-from engine.timeutil import parse_time
+from presence.timeutil import parse_time
 
 T0 = parse_time("2026-11-23T00:00:00Z")
 MIN = 60_000

@@ -56,8 +56,8 @@ def orphan_request(s):
     s.agents["a1"].pending_request = None
 
 
-def wrong_winding(s):
-    s.agents["a1"].winding = True
+def wrong_handover(s):
+    s.agents["a1"].handing_over = True
 
 
 def counter_drift(s):
@@ -95,8 +95,9 @@ def dropped_from_queue(s):
         pytest.param(orphan_request, [
             "pending logout request 'lr-1' is not its agent's pending one",
         ], id="orphan-request"),
-        pytest.param(wrong_winding, ["agent 'a1' has winding=True but its roster says False"],
-                     id="winding-out-of-date"),
+        pytest.param(wrong_handover,
+                     ["agent 'a1' has handing_over=True but its roster says False"],
+                     id="handover-out-of-date"),
         pytest.param(counter_drift, ["1 orders completed but the counter says 2"],
                      id="counter-drift"),
         pytest.param(queued_but_not_in_queue, [

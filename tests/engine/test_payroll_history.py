@@ -11,7 +11,7 @@ from engine import commands as cmd
 from engine.errors import Conflict, Invalid
 from engine.payroll.baseline import baseline, z_values
 from engine.payroll.contests import bottom, contest, rank, warnings
-from engine.timeutil import parse_time
+from presence.timeutil import parse_time
 
 # Per agent: (orders completed in October, in November); None = not there that month.
 WORK = {"a": (10, 10), "b": (8, 12), "c": (12, 14), "d": (2, 2), "e": (None, 10), "f": (10, 10)}

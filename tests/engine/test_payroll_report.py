@@ -11,7 +11,7 @@ import pytest
 from engine import commands as cmd
 from engine.errors import Conflict, Invalid, NotFound
 from engine.payroll.report import payroll_report, utilization_report
-from engine.timeutil import parse_time
+from presence.timeutil import parse_time
 
 H = 3600
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine.reports import agent_time, day_start, utilization_today
-from engine.timeutil import format_time, parse_time
+from engine.calendar import day_start
+from engine.reports import agent_time, utilization_today
 from presence.timeline import TimeSplit
+from presence.timeutil import format_time, parse_time
 
 MIN = 60_000
 HOUR = 60 * MIN

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.timeutil import format_opt, format_time, parse_time
+from presence.timeutil import format_opt, format_time, parse_time
 
 BASE = 1_795_420_800_000  # 2026-11-23T08:00:00Z
 

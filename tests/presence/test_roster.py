@@ -6,8 +6,8 @@ import pytest
 
 from engine.errors import Invalid
 from engine.events import ShiftSpec
-from engine.timeutil import parse_time
 from presence.roster import Roster
+from presence.timeutil import parse_time
 
 MIN = 60_000
 DAY = 24 * 60 * MIN
@@ -114,18 +114,21 @@ W = 5 * MIN  # stop_new_before_end_s = 300
 @pytest.mark.parametrize(
     ("shifts", "now", "expected"),
     [
-        pytest.param([], t("12:00"), (False, None), id="no-shifts"),
-        pytest.param([DAYSHIFT], t("07:00"), (False, t("08:00")), id="before-first-shift"),
-        pytest.param([DAYSHIFT], t("12:00"), (False, t("15:55")), id="before-window"),
-        pytest.param([DAYSHIFT], t("15:55"), (True, None), id="window-starts"),
-        pytest.param([DAYSHIFT], t("15:58"), (True, None), id="inside-window"),
-        pytest.param([DAYSHIFT], t("18:00"), (True, None), id="past-end-no-next-shift"),
-        pytest.param([DAYSHIFT, NIGHT], t("15:57"), (True, t("22:00")), id="window-until-next"),
-        pytest.param([DAYSHIFT, NIGHT], t("20:00"), (True, t("22:00")), id="between-shifts"),
-        pytest.param([DAYSHIFT, NIGHT], t("22:00"), (False, t("05:55", 1)),
+        pytest.param([], t("12:00"), (False, None, None), id="no-shifts"),
+        pytest.param([DAYSHIFT], t("07:00"), (False, None, t("08:00")), id="before-first-shift"),
+        pytest.param([DAYSHIFT], t("12:00"), (False, t("16:00"), t("15:55")), id="before-window"),
+        pytest.param([DAYSHIFT], t("15:55"), (True, t("16:00"), None), id="window-starts"),
+        pytest.param([DAYSHIFT], t("15:58"), (True, t("16:00"), None), id="inside-window"),
+        pytest.param([DAYSHIFT], t("18:00"), (True, t("16:00"), None), id="past-end-no-next-shift"),
+        pytest.param([DAYSHIFT, NIGHT], t("15:57"), (True, t("16:00"), t("22:00")),
+                         id="window-until-next"),
+        pytest.param([DAYSHIFT, NIGHT], t("20:00"), (True, t("16:00"), t("22:00")),
+                     id="between-shifts"),
+        pytest.param([DAYSHIFT, NIGHT], t("22:00"), (False, t("06:00", 1), t("05:55", 1)),
                      id="next-shift-started"),
-        pytest.param([DAYSHIFT, NIGHT], t("05:56", 1), (True, None), id="night-window-next-day"),
-        pytest.param([("a1", t("08:00"), t("08:03"))], t("08:01"), (True, None),
+        pytest.param([DAYSHIFT, NIGHT], t("05:56", 1), (True, t("06:00", 1), None),
+                         id="night-window-next-day"),
+        pytest.param([("a1", t("08:00"), t("08:03"))], t("08:01"), (True, t("08:03"), None),
                      id="shift-shorter-than-window"),
     ],
 )
@@ -135,8 +138,8 @@ def test_handover(shifts, now, expected):
 
 def test_handover_with_zero_window_starts_at_the_end():
     r = roster(DAYSHIFT)
-    assert r.handover("a1", t("15:59"), 0) == (False, t("16:00"))
-    assert r.handover("a1", t("16:00"), 0) == (True, None)
+    assert r.handover("a1", t("15:59"), 0) == (False, t("16:00"), t("16:00"))
+    assert r.handover("a1", t("16:00"), 0) == (True, t("16:00"), None)
 
 
 def test_between_lists_intersecting_shifts_by_agent_then_start():

@@ -113,19 +113,19 @@ RANKING = {
 }
 
 HANDOVER = {
-    "winding-agent-skipped-while-another-has-room": (
+    "handing-over-agent-skipped-while-another-has-room": (
         [("agent", "a", 2, PRE), ("agent", "b", 2, PRE), ("shift", "a", "08:00", "16:00"),
          ("login", "a", "b"), ("order", "x0", "pre", 0), ("at", "15:56"),
          ("order", "x1", "pre", 0)], "b"),
-    "winding-agent-skipped-even-when-emptier": (
+    "handing-over-agent-skipped-even-when-emptier": (
         [("agent", "a", 4, PRE), ("agent", "b", 2, PRE), ("shift", "a", "08:00", "16:00"),
          ("login", "b"), ("order", "x0", "pre", 0), ("login", "a"), ("at", "15:55"),
          ("order", "x1", "pre", 0)], "b"),
-    "winding-agent-used-when-nobody-else-has-room": (
+    "handing-over-agent-used-when-nobody-else-has-room": (
         [("agent", "a", 2, PRE), ("agent", "b", 1, PRE), ("shift", "a", "08:00", "16:00"),
          ("login", "a", "b"), ("at", "15:56"), ("order", "x0", "pre", 0),
          ("order", "x1", "pre", 0)], "a"),
-    "winding-agent-used-when-others-lack-the-skill": (
+    "handing-over-agent-used-when-others-lack-the-skill": (
         [("agent", "a", 2, BOTH), ("agent", "b", 2, PRE), ("shift", "a", "08:00", "16:00"),
          ("login", "a", "b"), ("at", "15:56"), ("order", "x1", "post", 0)], "a"),
     "before-the-window-normal-rules": (
@@ -145,7 +145,7 @@ HANDOVER = {
     "window-zero-disables-handover": (
         [("agent", "a", 2, PRE), ("agent", "b", 2, PRE), ("shift", "a", "08:00", "16:00"),
          ("login", "a", "b"), ("stop", 0), ("at", "15:59"), ("order", "x1", "pre", 0)], "a"),
-    "shift-added-while-winding-ends-handover": (
+    "shift-added-while-handing-over-ends-handover": (
         [("agent", "a", 2, PRE), ("agent", "b", 2, PRE), ("shift", "a", "08:00", "09:30"),
          ("login", "a", "b"), ("at", "10:00"), ("shift", "a", "10:00", "18:00"),
          ("order", "x1", "pre", 0)], "a"),

@@ -9,6 +9,7 @@ from fractions import Fraction
 
 import pytest
 
+from api.cli import main
 from bench.sim.erlang import (
     erlang_b,
     erlang_c,
@@ -17,7 +18,6 @@ from bench.sim.erlang import (
     service_level,
     staffing,
 )
-from engine.cli import main
 
 
 def exact_erlang_c(n: int, a: Fraction) -> Fraction:

@@ -9,11 +9,11 @@ import json
 
 import pytest
 
+from api.cli import main
 from bench.sim.floors import EngineFloor
 from bench.sim.metrics import erlang_check, gini, summary
 from bench.sim.run import simulate
 from bench.sim.scenario import HOUR, T0, Scenario, arrivals, plan
-from engine.cli import main
 from engine.events import decode_record
 from engine.fingerprint import digest
 from engine.invariants import apply_checked, check

@@ -2,8 +2,7 @@
 
 Tallies are keyed by the local date's ordinal (`date.toordinal()`), so a month or a
 week is a range of ordinals; the matching time window (epoch ms) comes from
-`engine.reports.day_start`, which already handles zones whose midnight is skipped
-or repeated.
+`day_start`, which handles zones whose midnight is skipped or repeated.
 """
 
 from __future__ import annotations
@@ -13,7 +12,19 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from engine.errors import Invalid
-from engine.reports import day_start
+
+
+def day_start(now_ms: int, timezone: str) -> int:
+    """Epoch ms of local midnight, in `timezone`, of the day that contains `now_ms`.
+
+    fold=0 picks the first midnight where clocks fall back across it (America/Havana
+    repeats 00:00..01:00), even when `now_ms` lies in the repeated hour; where midnight
+    is skipped it maps to the moment the day begins.
+    """
+    local = datetime.fromtimestamp(now_ms / 1000, UTC).astimezone(ZoneInfo(timezone))
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0, fold=0)
+    return int(midnight.timestamp()) * 1000
+
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")

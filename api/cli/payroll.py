@@ -11,12 +11,13 @@ import argparse
 import io
 import sys
 from pathlib import Path
+from typing import Any
 
-from engine import stores
+from api.cli import stores
 from engine.errors import SeatflowError
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: Any) -> None:
     p = sub.add_parser("payroll", help="a month's payroll from the journal (offline)")
     p.add_argument("month", help="YYYY-MM, a calendar month in the center's time zone")
     stores.add_arguments(p)
@@ -25,6 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "--output", "-o", type=Path,
         help="write here instead of stdout (xlsx default: payroll-YYYY-MM.xlsx)",
     )  # fmt: skip
+    p.set_defaults(run=run)
 
 
 def warm_kernel() -> None:

@@ -1,8 +1,8 @@
 """Where a center's journal lives, for the commands that read it offline.
 
 `--data DIR` (the embedded SQLite journal, the default) or `--redis URL --center NAME`.
-`seatflow replay` and `seatflow payroll` read through `read_engine`, so both work on
-either store.
+`seatflow replay`, `payroll` and `keys create` take these arguments; `replay` and
+`payroll` read through `read_engine`, so both work on either store.
 """
 
 from __future__ import annotations

@@ -1,0 +1,59 @@
+"""`seatflow replay`: read the whole journal, rebuild state, print what it holds."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from api.cli import stores
+from api.cli.common import fail
+from engine.clock import RealClock
+from engine.core import Engine
+from presence.timeutil import format_time
+from router.order import shown_status
+
+
+def add_parser(sub: Any) -> None:
+    replay = sub.add_parser("replay", help="rebuild state from the journal and summarize it")
+    stores.add_arguments(replay)
+    replay.set_defaults(run=run)
+
+
+def _counts(values: Sequence[str] | Counter[str]) -> str:
+    counts = values if isinstance(values, Counter) else Counter(values)
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
+
+
+def _summary(engine: Engine, records: int, took: float) -> list[str]:
+    state = engine.state
+    status = Counter(shown_status(o.status) for o in state.orders.values())
+    queues = [
+        f"{'(no skill)' if skill is None else skill} {depth}"
+        for skill, depth, _ in sorted(state.queues.depths(), key=lambda q: str(q[0]))
+    ]
+    pending = [r for r in state.requests.values() if r.status == "pending"]
+    return [
+        f"records        {records} replayed in {took:.3f} s",
+        f"last event     {format_time(state.now) if records else 'none'}",
+        f"agents         {len(state.agents)}: {_counts([a.state for a in state.agents.values()])}",
+        f"orders         {len(state.orders)}: {_counts(status)}",
+        f"queues         {', '.join(queues) or 'empty'}",
+        f"logout pending {len(pending)}"
+        + (f": {', '.join(f'{r.id} ({r.agent_id})' for r in pending)}" if pending else ""),
+        f"keys           {len(state.keys)}",
+    ]
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    try:
+        engine = stores.read_engine(args, RealClock())
+    except stores.NoJournal as exc:
+        return fail(str(exc))
+    took = time.perf_counter() - started
+    print(f"journal        {stores.describe(args)}")
+    print("\n".join(_summary(engine, engine.last_seq, took)))
+    return 0

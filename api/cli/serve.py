@@ -1,0 +1,134 @@
+"""`seatflow serve`: the HTTP server on the embedded store, or on Redis with --redis."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from api.cli import payroll
+from api.cli.common import fail, recover
+from engine.clock import Clock, ManualClock, RealClock
+from engine.core import Center, Engine
+from engine.sqlite_journal import DataDirLocked, SqliteJournal, lock_data_dir
+from presence.timeutil import format_time
+
+log = logging.getLogger("seatflow")
+
+
+def add_parser(sub: Any) -> None:
+    serve = sub.add_parser("serve", help="run the HTTP server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--data", type=Path, default=Path("./seatflow-data"))
+    serve.add_argument("--clock", choices=("real", "manual"), default="real")
+    serve.add_argument(
+        "--redis",
+        metavar="URL",
+        help="keep the center in Redis (redis://HOST:PORT/DB) instead of --data; "
+        "any number of processes may serve one center",
+    )
+    serve.add_argument(
+        "--center", default="default", help="the center's name in Redis (with --redis)"
+    )
+    serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.set_defaults(run=run)
+
+
+def _clock(kind: str) -> Clock:
+    # A manual clock starts at 0; start_manual moves it after recovery.
+    return ManualClock(0) if kind == "manual" else RealClock()
+
+
+def start_manual(engine: Engine) -> None:
+    """Empty journal: the virtual clock starts at wall time (whole second); else where it was."""
+    clock = engine.clock
+    if isinstance(clock, ManualClock) and engine.state.now == 0:
+        clock.set(RealClock().now_ms() // 1000 * 1000)
+
+
+def run(args: argparse.Namespace) -> int:
+    lock: int | None = None
+    if args.redis:
+        factory = _redis_factory(args)
+        if isinstance(factory, str):
+            return fail(factory)
+    else:
+        try:
+            lock = lock_data_dir(args.data)
+        except DataDirLocked as exc:
+            return fail(str(exc))
+        factory = _sqlite_factory(args)
+    import uvicorn
+    from starlette.types import ASGIApp
+
+    from api.app import create_app
+    from api.auth import catch_up_for_new_keys
+    from api.fastpath import with_fast_path
+
+    admin_key = os.environ.get("SEATFLOW_ADMIN_KEY") or None
+    if admin_key is None:
+        log.warning(
+            "SEATFLOW_ADMIN_KEY is not set: only keys created with 'seatflow keys create' work"
+        )
+
+    app = create_app(factory, admin_key=admin_key)
+    # Order intake straight to its endpoints; the rest via the app.
+    asgi: ASGIApp = with_fast_path(app)
+    if args.redis:
+        asgi = catch_up_for_new_keys(asgi, app)  # a key made on another process works here at once
+    config = uvicorn.Config(
+        asgi,
+        host=args.host,
+        port=args.port,
+        loop="uvloop",
+        http="httptools",
+        access_log=args.access_log,
+        log_level="info",
+        lifespan="on",
+        timeout_graceful_shutdown=10,  # a client that stopped reading cannot hold shutdown up
+    )
+    server = uvicorn.Server(config)
+    app.state.stopping = lambda: server.should_exit  # open board streams end on shutdown
+    try:
+        server.run()
+    finally:
+        if lock is not None:
+            os.close(lock)
+    return 0
+
+
+def _sqlite_factory(args: argparse.Namespace) -> Callable[[], Center]:
+    def factory() -> Engine:
+        engine = Engine(SqliteJournal.in_dir(args.data), _clock(args.clock))
+        recover(engine)
+        start_manual(engine)
+        log.info("clock %s at %s", args.clock, format_time(engine.now()))
+        payroll.warm_kernel()
+        return engine
+
+    return factory
+
+
+def _redis_factory(args: argparse.Namespace) -> Callable[[], Center] | str:
+    """The node for --redis, or why it cannot be made (a bad URL or center name)."""
+    from redis.asyncio.connection import parse_url
+
+    from engine.redis_backend.keys import BadCenterName, Keys
+    from engine.redis_backend.node import RedisNode
+
+    try:
+        parse_url(args.redis)
+        Keys(args.center)
+    except (ValueError, BadCenterName) as exc:
+        return f"--redis {args.redis} --center {args.center}: {exc}"
+
+    def factory() -> RedisNode:
+        payroll.warm_kernel()
+        log.info("center %s in Redis at %s, clock %s", args.center, args.redis, args.clock)
+        return RedisNode(args.redis, args.center, _clock(args.clock))
+
+    return factory
