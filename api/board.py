@@ -7,6 +7,8 @@ logout requests waiting for a supervisor; and center totals.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from msgspec import Struct
 
 from engine.reports import utilization_today
@@ -88,43 +90,51 @@ def queue_rows(state: State, now: int) -> list[BoardQueue]:
     return out
 
 
+class SeatCounts(Protocol):
+    """A row of head counts by presence state, with the seats' load and capacity."""
+
+    available: int
+    away: int
+    offline: int
+    load: int
+    capacity: int
+
+
+def count_seat(row: SeatCounts, a: Agent) -> None:
+    """Count one seat into a row: teams, skills and the center's totals all count alike."""
+    if a.state == AVAILABLE:
+        row.available += 1
+    elif a.state == AWAY:
+        row.away += 1
+    else:
+        row.offline += 1
+    row.load += len(a.open_orders)
+    row.capacity += a.capacity
+
+
 def _teams(agents: list[Agent]) -> list[BoardTeam]:
     teams: dict[str, BoardTeam] = {}
     for a in agents:
         t = teams.get(a.team)
         if t is None:
             t = teams[a.team] = BoardTeam(a.team)
-        if a.state == AVAILABLE:
-            t.available += 1
-        elif a.state == AWAY:
-            t.away += 1
-        else:
-            t.offline += 1
-        t.load += len(a.open_orders)
-        t.capacity += a.capacity
+        count_seat(t, a)
     return sorted(teams.values(), key=lambda t: t.team)
 
 
 def build_totals(state: State, pending_logout_requests: int) -> BoardTotals:
     """Center totals (also sent by the board stream in every update)."""
-    available = away = offline = load = capacity = 0
+    seats = BoardTeam("")
     for a in state.agents.values():
-        if a.state == AVAILABLE:
-            available += 1
-        elif a.state == AWAY:
-            away += 1
-        else:
-            offline += 1
-        load += len(a.open_orders)
-        capacity += a.capacity
+        count_seat(seats, a)
     c = state.counters
     return BoardTotals(
         agents=len(state.agents),
-        available=available,
-        away=away,
-        offline=offline,
-        load=load,
-        capacity=capacity,
+        available=seats.available,
+        away=seats.away,
+        offline=seats.offline,
+        load=seats.load,
+        capacity=seats.capacity,
         queued=len(state.queues),
         pending_logout_requests=pending_logout_requests,
         orders_received=c.received,

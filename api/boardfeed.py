@@ -11,22 +11,21 @@ shows engine time and a manual test clock moves it as it moves everything else.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import deque
 from collections.abc import Iterable
 
 from msgspec import Struct
 
-from api.board import BoardQueue, BoardTotals, build_totals, queue_rows
+from api.board import BoardQueue, BoardTotals, build_totals, count_seat, queue_rows
 from engine import events as ev
 from engine.calendar import day_start
 from engine.reports import agent_time
 from engine.state import State
 from engine.views import LogoutRequestView, request_view
-from presence.agent import AVAILABLE, AWAY, OFFLINE, Agent
+from presence.agent import OFFLINE, Agent
 from presence.requests import PENDING
 from presence.timeline import TimeSplit
-from presence.timeutil import format_time
+from presence.timeutil import format_opt, format_time
 
 MINUTE_MS = 60_000
 HISTORY_MINUTES = 60
@@ -47,7 +46,8 @@ class Seat(Struct):
     reason: str | None
     # End of the shift in progress (or of the last one, if the agent stayed on past it).
     shift_end: str | None
-    # Inside the handover window before that end (setting stop_new_before_end_s), or past it.
+    # Logged in and handing over (presence.roster.Roster.handover): inside the window of
+    # setting stop_new_before_end_s before that end, or past it. The wire keeps this name.
     near_shift_end: bool
     pending_logout_request: str | None
 
@@ -134,17 +134,14 @@ def time_splits(state: State, now: int, ids: Iterable[str]) -> dict[str, TimeSpl
 
 
 def seat_mark(state: State, a: Agent, now: int) -> tuple[str | None, bool]:
-    """(end of the latest started shift, whether the agent is near or past it while on).
+    """(end of the latest started shift, whether the agent is handing over while on).
 
-    Moves with time alone, with no event: the stream re-checks it on every update.
+    The roster's handover rule, the one the router uses, taken at `now`: it moves with
+    time alone, with no event, so the stream re-checks it on every update.
     """
-    shifts = state.roster.of(a.id)
-    i = bisect_right(shifts, (now, 1 << 62))
-    if i == 0:
-        return None, False
-    end = shifts[i - 1][1]
     window = state.settings.stop_new_before_end_s * 1000
-    return format_time(end), a.state != OFFLINE and now >= end - window
+    handing_over, end, _ = state.roster.handover(a.id, now, window)
+    return format_opt(end), a.state != OFFLINE and handing_over
 
 
 def seat(state: State, a: Agent, now: int, split: TimeSplit) -> Seat:
@@ -187,17 +184,6 @@ def seats(
     return [seat(state, agents[i], now, splits[i]) for i in chosen], splits
 
 
-def _count(row: TeamRow | SkillRow, a: Agent) -> None:
-    if a.state == AVAILABLE:
-        row.available += 1
-    elif a.state == AWAY:
-        row.away += 1
-    else:
-        row.offline += 1
-    row.load += len(a.open_orders)
-    row.capacity += a.capacity
-
-
 def team_rows(state: State, splits: dict[str, TimeSplit]) -> list[TeamRow]:
     """Per team; utilization from the agents' time splits (agents without one count 0)."""
     teams: dict[str, TeamRow] = {}
@@ -205,7 +191,7 @@ def team_rows(state: State, splits: dict[str, TimeSplit]) -> list[TeamRow]:
         row = teams.get(a.team)
         if row is None:
             row = teams[a.team] = TeamRow(a.team)
-        _count(row, a)
+        count_seat(row, a)
         split = splits.get(a.id)
         if split is not None:
             row.scheduled_s += split.scheduled_ms // 1000
@@ -222,7 +208,7 @@ def skill_rows(state: State, queues: list[BoardQueue]) -> list[SkillRow]:
             row = rows.get(skill)
             if row is None:
                 row = rows[skill] = SkillRow(skill)
-            _count(row, a)
+            count_seat(row, a)
     for q in queues:
         row = rows.get(q.skill)
         if row is None:

@@ -12,12 +12,10 @@ from hashlib import blake2b
 import msgspec
 
 from api.body import check_order_id, decode, validation_error
-from api.schemas import OrderIn, OrdersBatchIn
+from api.schemas import MAX_BATCH, OrderIn, OrdersBatchIn
 from engine.commands import NewOrder
 from engine.errors import Invalid, SeatflowError
 from engine.views import ErrorBody, ErrorInfo
-
-MAX_BATCH = 1000
 
 _order = msgspec.json.Decoder(OrderIn)
 _batch = msgspec.json.Decoder(OrdersBatchIn)

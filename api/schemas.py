@@ -11,7 +11,13 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from api.body import MAX_ID
+from engine.settings import MAX_BOTTOM_N, MAX_PLACES, MAX_WINDOW_S
 from engine.views import AgentView, AuditView, LogoutRequestView
+from presence.guard import MAX_NAME
+from router.order import PRIORITY_MAX, PRIORITY_MIN
+
+MAX_BATCH = 1000  # orders in one POST /v1/orders:batch
 
 
 class Body(Struct, forbid_unknown_fields=True):
@@ -36,14 +42,16 @@ class ShiftsIn(Body):
 
 
 class AwayIn(Body):
-    reason: Annotated[str, Meta(description="why the agent steps away, 1..200 characters")]
+    reason: Annotated[str, Meta(description=f"why the agent steps away, 1..{MAX_NAME} characters")]
 
 
 OrderId = Annotated[
-    str, Meta(min_length=1, max_length=128, description="any printable text, unique per order")
+    str, Meta(min_length=1, max_length=MAX_ID, description="any printable text, unique per order")
 ]
-Skill = Annotated[str, Meta(min_length=1, max_length=200)]
-Priority = Annotated[int, Meta(ge=0, le=9, description="higher is served first")]
+Skill = Annotated[str, Meta(min_length=1, max_length=MAX_NAME)]
+Priority = Annotated[
+    int, Meta(ge=PRIORITY_MIN, le=PRIORITY_MAX, description="higher is served first")
+]
 
 
 class OrderIn(Body):
@@ -61,7 +69,7 @@ class OrdersBatchIn(Body):
 class OrdersBatchDoc(Body):
     """What the batch body looks like (for the docs); decoding uses OrdersBatchIn."""
 
-    orders: Annotated[list[OrderIn], Meta(min_length=1, max_length=1000)]
+    orders: Annotated[list[OrderIn], Meta(min_length=1, max_length=MAX_BATCH)]
 
 
 class QaIn(Body):
@@ -79,13 +87,16 @@ class ClockIn(Body):
 
 
 class SettingsIn(Body):
-    logout_grace_s: Annotated[int | UnsetType, Meta(description="0..86400")] = UNSET
-    stop_new_before_end_s: Annotated[int | UnsetType, Meta(description="0..86400")] = UNSET
+    logout_grace_s: Annotated[int | UnsetType, Meta(description=f"0..{MAX_WINDOW_S}")] = UNSET
+    stop_new_before_end_s: Annotated[
+        int | UnsetType, Meta(description=f"0..{MAX_WINDOW_S}")
+    ] = UNSET
     timezone: Annotated[str | UnsetType, Meta(description="IANA zone name")] = UNSET
     contest_points: Annotated[
-        list[int] | UnsetType, Meta(description="points of places 1, 2, 3, ... (1..10 values)")
+        list[int] | UnsetType,
+        Meta(description=f"points of places 1, 2, 3, ... (1..{MAX_PLACES} values)"),
     ] = UNSET
-    warning_bottom_n: Annotated[int | UnsetType, Meta(description="1..1000")] = UNSET
+    warning_bottom_n: Annotated[int | UnsetType, Meta(description=f"1..{MAX_BOTTOM_N}")] = UNSET
 
 
 # -- envelopes -----------------------------------------------------------------------

@@ -34,7 +34,9 @@ def check_agent(
         raise Invalid("skills", f"agent {agent_id!r} has more than {MAX_SKILLS} skills")
     for i, skill in enumerate(skills):
         if not 1 <= len(skill) <= MAX_NAME:
-            raise Invalid(f"skills[{i}]", f"skill of agent {agent_id!r} must be 1..200 characters")
+            raise Invalid(
+                f"skills[{i}]", f"skill of agent {agent_id!r} must be 1..{MAX_NAME} characters"
+            )
     if not CAPACITY_MIN <= capacity <= CAPACITY_MAX:
         raise Invalid(
             "capacity",
@@ -52,7 +54,9 @@ def away(agent: Agent, reason: str) -> list[Event]:
     if agent.state == OFFLINE:
         raise Conflict(f"agent {agent.id!r} is offline; log in first", code="agent_offline")
     if not 1 <= len(reason) <= MAX_NAME:
-        raise Invalid("reason", f"away reason for agent {agent.id!r} must be 1..200 characters")
+        raise Invalid(
+            "reason", f"away reason for agent {agent.id!r} must be 1..{MAX_NAME} characters"
+        )
     if agent.state == AWAY and agent.reason == reason:
         return []
     return [AgentWentAway(agent.id, reason)]

@@ -10,7 +10,8 @@ from presence.errors import Invalid
 from presence.events import ShiftSpec
 from presence.timeutil import format_time
 
-MAX_SHIFT_MS = 24 * 3600 * 1000
+MAX_SHIFT_HOURS = 24
+MAX_SHIFT_MS = MAX_SHIFT_HOURS * 3600 * 1000
 _AFTER_ANY_END = 1 << 62  # sorts after every (start, end) that starts at a given time
 
 
@@ -43,7 +44,8 @@ class Roster:
                 )
             if s.end - s.start > MAX_SHIFT_MS:
                 raise Invalid(
-                    f"{where}.end", f"shift of agent {s.agent_id!r} is longer than 24 hours"
+                    f"{where}.end",
+                    f"shift of agent {s.agent_id!r} is longer than {MAX_SHIFT_HOURS} hours",
                 )
             for start, end in (*self._shifts.get(s.agent_id, ()), *added.get(s.agent_id, ())):
                 if s.start < end and start < s.end:

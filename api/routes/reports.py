@@ -28,6 +28,7 @@ from engine.payroll.export import to_csv, to_xlsx
 from engine.payroll.report import payroll_report, utilization_report
 from engine.payroll.views import PayrollReport, SchemeList, SchemeView, UtilizationReport
 from engine.payroll.views import scheme_view as view_of_scheme
+from engine.settings import MAX_BOTTOM_N, MAX_PLACES, MAX_POINTS
 
 router = APIRouter(tags=["reports"])
 
@@ -139,11 +140,13 @@ def _points(text: str | None, default: tuple[int, ...]) -> tuple[int, ...]:
     if text is None:
         return default
     parts = text.split(",")
-    if not 1 <= len(parts) <= 10 or not all(p.strip().isdigit() for p in parts):
-        raise Invalid("points", f"points {text[:40]!r} must be 1..10 whole numbers like '3,2,1'")
+    if not 1 <= len(parts) <= MAX_PLACES or not all(p.strip().isdigit() for p in parts):
+        raise Invalid(
+            "points", f"points {text[:40]!r} must be 1..{MAX_PLACES} whole numbers like '3,2,1'"
+        )
     values = tuple(int(p) for p in parts)
-    if max(values) > 1000:
-        raise Invalid("points", "points must each be 0..1000")
+    if max(values) > MAX_POINTS:
+        raise Invalid("points", f"points must each be 0..{MAX_POINTS}")
     return values
 
 
@@ -167,6 +170,8 @@ async def get_warnings(request: Request, month: str, bottom_n: str | None = None
     engine = engine_of(request)
     default = engine.state.settings.warning_bottom_n
     n = default if bottom_n is None else int(bottom_n) if bottom_n.isdigit() else 0
-    if not 1 <= n <= 1000:
-        raise Invalid("bottom_n", f"bottom_n {str(bottom_n)[:20]!r} is not a number 1..1000")
+    if not 1 <= n <= MAX_BOTTOM_N:
+        raise Invalid(
+            "bottom_n", f"bottom_n {str(bottom_n)[:20]!r} is not a number 1..{MAX_BOTTOM_N}"
+        )
     return await answer_read(request, warnings(engine.state, month, n, engine.now()))
