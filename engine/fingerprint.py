@@ -13,6 +13,10 @@ from typing import Any
 
 from engine.state import State
 
+# Caches, left out on purpose: each is rebuilt from what the fingerprint holds.
+STATE_CACHES = frozenset({"index", "timers", "timer_at"})
+AGENT_CACHES = frozenset({"version"})
+
 
 def fingerprint(state: State) -> dict[str, Any]:
     """Everything the state holds, as dicts, lists and scalars that compare with ==."""

@@ -259,7 +259,7 @@ def _payroll_scheme_set(state: State, e: ev.PayrollSchemeSet, at: int) -> None:
     )
 
 
-_APPLY: dict[type, Callable[[State, Any, int], None]] = {
+APPLY: dict[type, Callable[[State, Any, int], None]] = {
     ev.AgentUpserted: _agent_upserted,
     ev.ShiftsAdded: _shifts_added,
     ev.AgentLoggedIn: _logged_in,
@@ -283,11 +283,11 @@ _APPLY: dict[type, Callable[[State, Any, int], None]] = {
 
 
 def apply(state: State, event: ev.Event, at: int) -> None:
-    _APPLY[type(event)](state, event, at)
+    APPLY[type(event)](state, event, at)
 
 
 def apply_record(state: State, record: ev.Record) -> None:
     """Replay one journal record exactly as the engine applied it live."""
     state.advance(record.at)
     for event in record.events:
-        _APPLY[type(event)](state, event, record.at)
+        APPLY[type(event)](state, event, record.at)

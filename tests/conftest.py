@@ -72,13 +72,18 @@ class Center:
         # What execute does first; done here so "before" is taken at the same time.
         self.state.advance(self.engine.now())
         before = fingerprint(self.state)
+        records = self._records()
         try:
             reply = await self.engine.execute(command)
         except SeatflowError:
             assert fingerprint(self.state) == before, "a refused command changed state"
+            assert self._records() == records, "a refused command was journaled"
             raise
         self.verify()
         return reply
+
+    def _records(self) -> int | None:
+        return len(self.journal.records) if isinstance(self.journal, MemoryJournal) else None
 
     def verify(self) -> None:
         problems: list[str] = []
