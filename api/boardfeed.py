@@ -271,9 +271,6 @@ class MinuteHistory:
                 b[3] += 1
         b[4] = queue_depth
 
-    def last_minute(self) -> int | None:
-        return self._ring[-1][0] if self._ring else None
-
     def window(self, now: int, since_minute: int | None = None) -> list[Minute]:
         """The minutes of the hour ending at `now` (or only those from `since_minute` on).
 

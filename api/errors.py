@@ -1,10 +1,11 @@
 """Errors of the HTTP edge, and the one error body every failure answers with.
 
-    SeatflowError (engine.errors)
+    SeatflowError (presence.errors, the root of the one tree)
     ├── Unauthorized    401  no key, or a key nobody issued
     ├── MalformedJson   400  the body is not JSON, or not the object a route needs
     └── BodyTooLarge    413  more than 1 MiB
-    (Forbidden 403, NotFound 404, Conflict 409, Invalid 422, Unavailable 503: engine.errors)
+    (Forbidden 403, NotFound 404, Conflict 409, Invalid 422: presence.errors;
+     Unavailable 503: engine.errors)
 
 Starlette's own 404/405 (unknown route, wrong method) are mapped to the same body.
 """
