@@ -25,7 +25,7 @@ _KEY_HASH = re.compile(rb"(KeyCreated\xd9@)[0-9a-f]{64}")
 
 
 def _records(path: object) -> list[bytes]:
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)  # no side files
     try:
         return [data for (data,) in db.execute("SELECT data FROM journal ORDER BY seq")]
     finally:
