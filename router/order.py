@@ -39,6 +39,10 @@ def shown_status(status: str) -> str:
     return QUEUED if status == ROUTING else status
 
 
-def queue_key(order: Order) -> tuple[int, int]:
-    """Service order of waiting orders: highest priority first, then oldest arrival."""
-    return -order.priority, order.seq
+def queue_key(order: Order) -> tuple[int, int, str]:
+    """Service order of waiting orders: highest priority first, then oldest arrival.
+
+    The id rides along (arrival sequences are unique, so it never decides) so that the
+    key is also the queue's heap entry: one rule, one function call on the hot path.
+    """
+    return -order.priority, order.seq, order.id

@@ -12,11 +12,7 @@ from collections.abc import Iterable, Iterator
 
 from router.order import Order, queue_key
 
-Entry = tuple[int, int, str]  # (*queue_key(order), order_id)
-
-
-def _entry(order: Order) -> Entry:
-    return (*queue_key(order), order.id)
+Entry = tuple[int, int, str]  # queue_key(order): (-priority, seq, order id)
 
 
 class OrderQueues:
@@ -27,13 +23,13 @@ class OrderQueues:
         self._size = 0
 
     def push(self, order: Order) -> None:
-        heapq.heappush(self._heaps.setdefault(order.skill, []), _entry(order))
+        heapq.heappush(self._heaps.setdefault(order.skill, []), queue_key(order))
         self._size += 1
 
     def remove(self, order: Order) -> None:
         """Take a queued order out (it is being assigned)."""
         heap = self._heaps[order.skill]
-        entry = _entry(order)
+        entry = queue_key(order)
         if heap[0] == entry:
             heapq.heappop(heap)
         else:  # not the head: rare (only replay order differences); O(n) but exact
@@ -48,8 +44,15 @@ class OrderQueues:
         each heap's array as a tree (a node's children are 2i+1 and 2i+2), so it costs
         O(limit log limit) whatever the queues hold.
         """
-        frontier: list[tuple[Entry, int, int]] = []  # (entry, which heap, index in it)
+        if limit == 1:  # the common case (a completion frees one slot): the best head
+            best: Entry | None = None
+            for key in (None, *skills):
+                heap = self._heaps.get(key)
+                if heap and (best is None or heap[0] < best):
+                    best = heap[0]
+            return [] if best is None else [best[2]]
         heaps = [h for key in (None, *skills) if (h := self._heaps.get(key))]
+        frontier: list[tuple[Entry, int, int]] = []  # (entry, which heap, index in it)
         for k, heap in enumerate(heaps):
             frontier.append((heap[0], k, 0))
         heapq.heapify(frontier)
