@@ -9,9 +9,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from api.auth import hash_key, new_key
 from api.cli import stores
-from api.cli.common import fail, recover
-from api.cli.serve import start_manual
+from api.cli.common import fail, recover, start_manual
 from engine.clock import ManualClock
 from engine.commands import CreateKey
 from engine.core import Engine
@@ -32,8 +32,6 @@ def add_parser(sub: Any) -> None:
 
 
 async def _create_key(data: Path, role: str, agent_id: str | None) -> str:
-    from api.auth import hash_key, new_key
-
     # A manual clock, started as `serve --clock manual` starts it: creating a key
     # offline never moves a virtual (test) clock forward to wall time.
     engine = Engine(SqliteJournal.in_dir(data), ManualClock(0))
@@ -49,7 +47,6 @@ async def _create_key(data: Path, role: str, agent_id: str | None) -> str:
 
 async def _create_key_in_redis(args: argparse.Namespace) -> str:
     """Through a node: written by this process if no server owns the center, else forwarded."""
-    from api.auth import hash_key, new_key
     from engine.redis_backend.node import RedisNode
 
     node = RedisNode(args.redis, args.center, ManualClock(0))

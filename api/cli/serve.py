@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from api.cli import payroll
-from api.cli.common import fail, recover
+from api.cli.common import fail, recover, start_manual
 from engine.clock import Clock, ManualClock, RealClock
 from engine.core import Center, Engine
 from engine.sqlite_journal import DataDirLocked, SqliteJournal, lock_data_dir
@@ -41,13 +41,6 @@ def add_parser(sub: Any) -> None:
 def _clock(kind: str) -> Clock:
     # A manual clock starts at 0; start_manual moves it after recovery.
     return ManualClock(0) if kind == "manual" else RealClock()
-
-
-def start_manual(engine: Engine) -> None:
-    """Empty journal: the virtual clock starts at wall time (whole second); else where it was."""
-    clock = engine.clock
-    if isinstance(clock, ManualClock) and engine.state.now == 0:
-        clock.set(RealClock().now_ms() // 1000 * 1000)
 
 
 def run(args: argparse.Namespace) -> int:
