@@ -41,7 +41,7 @@ from presence import guard
 from presence.agent import OFFLINE, Agent
 from presence.requests import LogoutRequest
 from router import policy
-from router.order import ASSIGNED, COMPLETED, shown_status
+from router.order import ASSIGNED, COMPLETED, SHOWN_STATUS
 
 ROLES = ("admin", "supervisor", "platform", "agent", "payroll")
 
@@ -221,7 +221,7 @@ def complete_order(ch: Changes, c: cmd.CompleteOrder) -> Reply:
         raise Forbidden(f"order {c.order_id!r} is not assigned to agent {c.as_agent!r}")
     if order.status != ASSIGNED or order.agent_id is None:
         raise Conflict(
-            f"order {c.order_id!r} is {shown_status(order.status)}, not assigned",
+            f"order {c.order_id!r} is {SHOWN_STATUS[order.status]}, not assigned",
             code="order_not_assigned",
         )
     agent = ch.state.agents[order.agent_id]

@@ -10,7 +10,7 @@ from engine.settings import Settings
 from presence.agent import Agent
 from presence.requests import LogoutRequest
 from presence.timeutil import format_opt, format_time
-from router.order import Order, shown_status
+from router.order import SHOWN_STATUS, Order
 
 
 class ErrorInfo(Struct):
@@ -134,7 +134,7 @@ def order_view(o: Order) -> OrderView:
         o.id,
         o.skill,
         o.priority,
-        shown_status(o.status),
+        SHOWN_STATUS[o.status],
         o.agent_id,
         format_time(o.created_at),
         format_opt(o.assigned_at),

@@ -34,9 +34,9 @@ class Order(Struct, gc=False):
     qa_passed: bool | None = None
 
 
-def shown_status(status: str) -> str:
-    """The status a reader sees: an order being routed is, to anyone outside, waiting."""
-    return QUEUED if status == ROUTING else status
+# The status a reader sees, by internal status: an order being routed is, to anyone
+# outside, waiting. A table, not a function: every order view reads it on the hot path.
+SHOWN_STATUS = {QUEUED: QUEUED, ASSIGNED: ASSIGNED, COMPLETED: COMPLETED, ROUTING: QUEUED}
 
 
 def queue_key(order: Order) -> tuple[int, int, str]:

@@ -32,14 +32,13 @@ def place(index: AgentIndex, order: Order) -> OrderAssigned | OrderQueued:
 
 def serve(queues: OrderQueues, agent: Agent) -> list[OrderAssigned]:
     """Capacity appeared on this agent: the waiting orders it takes now, best first."""
-    if agent.state != AVAILABLE or not len(queues):
+    if agent.state != AVAILABLE or not queues.size:
         return []
     room = agent.capacity - len(agent.open_orders)
-    taken: list[OrderAssigned] = []
-    if room > 0:  # a plain loop: on the completion path a comprehension's frame is measurable
-        for order_id in queues.best_for(agent.skills, room):
-            taken.append(OrderAssigned(order_id, agent.id))
-    return taken
+    if room == 1:  # the common case, a completion that freed one slot: the best head only
+        order_id = queues.best_for(agent.skills)
+        return [] if order_id is None else [OrderAssigned(order_id, agent.id)]
+    return [OrderAssigned(order_id, agent.id) for order_id in queues.first_for(agent.skills, room)]
 
 
 def release(agent: Agent, orders: Mapping[str, Order]) -> list[OrderReleased]:

@@ -16,41 +16,43 @@ Entry = tuple[int, int, str]  # queue_key(order): (-priority, seq, order id)
 
 
 class OrderQueues:
-    __slots__ = ("_heaps", "_size")
+    __slots__ = ("_heaps", "size")
 
     def __init__(self) -> None:
         self._heaps: dict[str | None, list[Entry]] = {}
-        self._size = 0
+        # Orders waiting in all queues; read it, never set it (len() costs a call).
+        self.size = 0
 
     def push(self, order: Order) -> None:
         heapq.heappush(self._heaps.setdefault(order.skill, []), queue_key(order))
-        self._size += 1
+        self.size += 1
 
     def remove(self, order: Order) -> None:
         """Take a queued order out (it is being assigned)."""
         heap = self._heaps[order.skill]
-        entry = queue_key(order)
-        if heap[0] == entry:
+        if heap[0][2] == order.id:  # the head, nearly always: ids are unique
             heapq.heappop(heap)
         else:  # not the head: rare (only replay order differences); O(n) but exact
-            heap.remove(entry)
+            heap.remove(queue_key(order))
             heapq.heapify(heap)
-        self._size -= 1
+        self.size -= 1
 
-    def best_for(self, skills: Iterable[str], limit: int = 1) -> list[str]:
+    def best_for(self, skills: Iterable[str]) -> str | None:
+        """The order an agent with these skills should take next, if any waits."""
+        best: Entry | None = None
+        for key in (None, *skills):
+            heap = self._heaps.get(key)
+            if heap and (best is None or heap[0] < best):
+                best = heap[0]
+        return None if best is None else best[2]
+
+    def first_for(self, skills: Iterable[str], limit: int) -> list[str]:
         """Up to `limit` orders an agent with these skills should take next, best first.
 
         Looks without taking: a merge over the heads of the agent's queues that walks
         each heap's array as a tree (a node's children are 2i+1 and 2i+2), so it costs
         O(limit log limit) whatever the queues hold.
         """
-        if limit == 1:  # the common case (a completion frees one slot): the best head
-            best: Entry | None = None
-            for key in (None, *skills):
-                heap = self._heaps.get(key)
-                if heap and (best is None or heap[0] < best):
-                    best = heap[0]
-            return [] if best is None else [best[2]]
         heaps = [h for key in (None, *skills) if (h := self._heaps.get(key))]
         frontier: list[tuple[Entry, int, int]] = []  # (entry, which heap, index in it)
         for k, heap in enumerate(heaps):
@@ -67,7 +69,7 @@ class OrderQueues:
         return out
 
     def __len__(self) -> int:
-        return self._size
+        return self.size
 
     def depths(self) -> Iterator[tuple[str | None, int, int | None]]:
         """(skill, depth, oldest sequence) per non-empty queue."""

@@ -13,7 +13,7 @@ from api.cli.common import fail
 from engine.clock import RealClock
 from engine.core import Engine
 from presence.timeutil import format_time
-from router.order import shown_status
+from router.order import SHOWN_STATUS
 
 
 def add_parser(sub: Any) -> None:
@@ -29,7 +29,7 @@ def _counts(values: Sequence[str] | Counter[str]) -> str:
 
 def _summary(engine: Engine, records: int, took: float) -> list[str]:
     state = engine.state
-    status = Counter(shown_status(o.status) for o in state.orders.values())
+    status = Counter(SHOWN_STATUS[o.status] for o in state.orders.values())
     queues = [
         f"{'(no skill)' if skill is None else skill} {depth}"
         for skill, depth, _ in sorted(state.queues.depths(), key=lambda q: str(q[0]))

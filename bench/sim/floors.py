@@ -249,10 +249,10 @@ class ModelFloor:
 
     def _serve(self, agent: Agent, at: int) -> None:
         while self.strategy.has_room(agent):
-            best = self.queues.best_for(agent.skills)
-            if not best:
+            order_id = self.queues.best_for(agent.skills)
+            if order_id is None:
                 return
-            self._assign(self.orders[best[0]], agent, at)
+            self._assign(self.orders[order_id], agent, at)
 
     def submit(self, order_id: str, skill: str | None, priority: int, at: int) -> None:
         self.seq += 1
