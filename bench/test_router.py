@@ -1,5 +1,8 @@
 """Routing at 400, 4,000 and 40,000 agents: the decision, decide+apply, complete+serve.
 
+The decision is `router.policy.place`, which returns its event; `index.best` alone is
+the lookup inside it (before 2026-12-01 the handler built the event after the lookup).
+
 The decision must stay O(log n): the medians across sizes show the growth. Every
 benchmark keeps the floor steady (what one round adds, the next round's setup
 takes away), and checks the outcome against the routing rules.
@@ -107,6 +110,18 @@ def test_place(benchmark: Any, floor_of: Callable[[int], Floor], n: int, skill: 
     )  # fmt: skip
     expected = rule_pick(state, skill)
     assert expected is not None and decision.agent_id == expected.id  # type: ignore[union-attr]
+
+
+@pytest.mark.benchmark(group="router: index.best (who, without building the event)")
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("skill", ["pre", None])
+def test_index_best(benchmark: Any, floor_of: Callable[[int], Floor], n: int, skill: str | None):
+    """The index lookup alone: what `place` adds to it is building its one event."""
+    state = floor_of(n).state
+    picked = benchmark.pedantic(
+        state.index.best, (skill,), rounds=2000, iterations=100, warmup_rounds=200
+    )
+    assert picked is not None and picked is rule_pick(state, skill)
 
 
 def check_next_submit(steady: Steady) -> None:

@@ -117,9 +117,18 @@ class Engine:
         changes = Changes(self.state, now)
         try:
             reply = handle(changes, command)
+        except Exception:
+            if changes.events:  # handlers refuse before they emit: this is a bug
+                log.error(
+                    "%s failed after emitting %d events; they are journaled so that state "
+                    "stays the fold of the journal",
+                    type(command).__name__,
+                    len(changes.events),
+                )
+            raise
         finally:
-            # Handlers refuse before they emit; should one ever fail after (a bug), what
-            # it applied is journaled all the same, so state stays the fold of the journal.
+            # Should a handler ever fail after emitting, what it applied is journaled all
+            # the same: state must stay the fold of the journal.
             pending = None
             if changes.events:
                 record = Record(now, cast(list[AnyEvent], changes.events))

@@ -11,10 +11,12 @@ import asyncio
 import pytest
 
 from engine import commands as cmd
+from engine import events as ev
 from engine.clock import ManualClock
 from engine.core import Engine
-from engine.errors import Unavailable
+from engine.errors import Conflict, Unavailable
 from engine.fingerprint import fingerprint
+from engine.handlers import HANDLERS
 from engine.sqlite_journal import SqliteJournal
 
 FULL = "journal write failed: database or disk is full"
@@ -105,3 +107,23 @@ async def test_commands_appended_with_a_failing_batch_all_fail(make_center, tmp_
     engine.recover()
     assert sorted(engine.state.orders) == ["ok1"]
     await engine.close()
+
+
+async def test_a_handler_failing_after_it_emitted_is_logged_and_its_events_journaled(
+    make_center, monkeypatch, caplog
+):
+    """Handlers refuse before they emit; one that breaks that rule (a bug) must not leave
+    state ahead of the journal, and must say so."""
+    center = make_center()
+    await center.agent("a1")
+
+    def broken(ch, c):
+        ch.emit(ev.AgentLoggedIn(c.agent_id))
+        raise Conflict("refused too late", code="late")
+
+    monkeypatch.setitem(HANDLERS, cmd.Login, broken)
+    with pytest.raises(Conflict):
+        await center.engine.execute(cmd.Login("a1"))
+    assert "Login failed after emitting 1 events" in caplog.text
+    center.verify()  # the follower replays the journal: it holds the login too
+    assert center.state.agents["a1"].state == "available"
