@@ -1,7 +1,8 @@
 """A fixed tour of the whole HTTP surface: every command type, every read, the common errors.
 
-It runs through the real app on a real Engine with a SQLite journal and a manual clock,
-so one run gives two records of what seatflow does:
+It runs through the real app behind the intake fast path (as `seatflow serve` serves
+it), on a real Engine with a SQLite journal and a manual clock, so one run gives two
+records of what seatflow does:
 - the journal it wrote (`tests/fixtures/tour/journal.sqlite3`): replayed by
   tests/engine/test_journal_fixture.py, so records written by older code keep replaying;
 - every answer, byte for byte (`tests/fixtures/tour/answers.json`): compared by
@@ -27,6 +28,7 @@ import httpx
 import openpyxl
 
 from api.app import create_app
+from api.fastpath import with_fast_path
 from engine.clock import ManualClock
 from engine.core import Engine
 from engine.sqlite_journal import SqliteJournal
@@ -291,7 +293,7 @@ async def run_tour(journal_path: Path) -> Tour:
     engine.execute = counted  # type: ignore[method-assign]
     app = create_app(engine, admin_key=ADMIN_KEY)
     keys: dict[str, str] = {"none": ""}
-    transport = httpx.ASGITransport(app=app)
+    transport = httpx.ASGITransport(app=with_fast_path(app))  # as `seatflow serve` serves it
     async with httpx.AsyncClient(transport=transport, base_url="http://seatflow") as client:
         for step in STEPS:
             method, path, body, role = step
