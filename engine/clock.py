@@ -37,3 +37,15 @@ class ManualClock:
 
     def advance(self, ms: int) -> None:
         self._now += ms
+
+
+def start_manual(clock: Clock, last_recorded: int, start_ms: int | None = None) -> bool:
+    """Start a manual clock on a new journal: at `start_ms`, else at wall time (whole second).
+
+    A journal with history keeps its time: the engine's clock never shows a time
+    before its last record (Engine.follow_clock). Returns whether the clock was started.
+    """
+    if not isinstance(clock, ManualClock) or last_recorded != 0:
+        return False
+    clock.set(start_ms if start_ms is not None else RealClock().now_ms() // 1000 * 1000)
+    return True

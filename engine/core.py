@@ -33,6 +33,7 @@ from engine.events import AnyEvent, Record, decode_record, encode_record
 from engine.handlers import Changes, Reply, handle
 from engine.journal import Journal, JournalError, LocalJournal
 from engine.state import State, apply_record
+from presence.timeutil import format_time
 
 log = logging.getLogger("seatflow.engine")
 
@@ -184,8 +185,12 @@ class Engine:
                 code="clock_not_manual",
             )
         if to < self.state.now:
+            last = format_time(self.state.now)
             raise Conflict(
-                "the clock cannot go back before the last recorded event", code="clock_backwards"
+                f"the clock cannot go back to {format_time(to)}: the last recorded event is at "
+                f"{last}",
+                code="clock_backwards",
+                detail={"last_recorded_at": last},
             )
         self.clock.set(to)
         return await self.execute(SetClock(to), at=to)

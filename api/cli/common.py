@@ -1,4 +1,4 @@
-"""What the subcommands share: how they fail, how they recover an engine, its manual clock."""
+"""What the subcommands share: how they fail, and how they recover an engine."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import logging
 import sys
 import time
 
-from engine.clock import ManualClock, RealClock
 from engine.core import Engine
 
 log = logging.getLogger("seatflow")
@@ -24,10 +23,3 @@ def recover(engine: Engine) -> None:
     n = engine.recover()
     took = time.perf_counter() - started
     log.info("recovered %d journal records in %.3f s", n, took)
-
-
-def start_manual(engine: Engine) -> None:
-    """Empty journal: the virtual clock starts at wall time (whole second); else where it was."""
-    clock = engine.clock
-    if isinstance(clock, ManualClock) and engine.state.now == 0:
-        clock.set(RealClock().now_ms() // 1000 * 1000)

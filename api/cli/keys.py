@@ -11,8 +11,8 @@ from typing import Any
 
 from api.auth import hash_key, new_key
 from api.cli import stores
-from api.cli.common import fail, recover, start_manual
-from engine.clock import ManualClock
+from api.cli.common import fail, recover
+from engine.clock import ManualClock, start_manual
 from engine.commands import CreateKey
 from engine.core import Engine
 from engine.errors import SeatflowError
@@ -37,7 +37,7 @@ async def _create_key(data: Path, role: str, agent_id: str | None) -> str:
     engine = Engine(SqliteJournal.in_dir(data), ManualClock(0))
     try:
         recover(engine)
-        start_manual(engine)
+        start_manual(engine.clock, engine.state.now)
         key = new_key()
         await engine.execute(CreateKey(hash_key(key), role, agent_id))
         return key

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from api.cli import payroll
-from api.cli.common import fail, recover, start_manual
-from engine.clock import Clock, ManualClock, RealClock
+from api.cli.common import fail, recover
+from engine.clock import Clock, ManualClock, RealClock, start_manual
 from engine.core import Center, Engine
 from engine.sqlite_journal import DataDirLocked, SqliteJournal, lock_data_dir
-from presence.timeutil import format_time
+from presence.timeutil import TIME_MAX, TIME_MIN, format_time, parse_time
 
 log = logging.getLogger("seatflow")
 
@@ -25,6 +25,12 @@ def add_parser(sub: Any) -> None:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--data", type=Path, default=Path("./seatflow-data"))
     serve.add_argument("--clock", choices=("real", "manual"), default="real")
+    serve.add_argument(
+        "--start",
+        metavar="TIME",
+        help="with --clock manual: the clock's first time on a new journal, e.g. "
+        "2026-11-23T07:00:00Z (default: now); a journal with history goes on from its last event",
+    )
     serve.add_argument(
         "--redis",
         metavar="URL",
@@ -39,11 +45,39 @@ def add_parser(sub: Any) -> None:
 
 
 def _clock(kind: str) -> Clock:
-    # A manual clock starts at 0; start_manual moves it after recovery.
+    # A manual clock starts at 0; engine.clock.start_manual moves it after recovery.
     return ManualClock(0) if kind == "manual" else RealClock()
 
 
+def _start_ms(args: argparse.Namespace) -> int | str | None:
+    """--start as epoch ms, or why it cannot be used."""
+    if args.start is None:
+        return None
+    if args.clock != "manual":
+        return "--start needs --clock manual (the real clock cannot be set)"
+    try:
+        start = parse_time(args.start)
+    except ValueError as exc:
+        return f"--start: {exc}"
+    if not TIME_MIN <= start < TIME_MAX:
+        return f"--start {args.start!r} is outside 1970-01-01 .. 2200-01-01"
+    return start
+
+
+def _start_clock(engine: Engine, start_ms: int | None) -> None:
+    if not start_manual(engine.clock, engine.state.now, start_ms) and start_ms is not None:
+        log.info(
+            "--start %s: the journal already goes to %s; the clock goes on from there",
+            format_time(start_ms),
+            format_time(engine.state.now),
+        )
+
+
 def run(args: argparse.Namespace) -> int:
+    start = _start_ms(args)
+    if isinstance(start, str):
+        return fail(start)
+    args.start_ms = start
     lock: int | None = None
     if args.redis:
         factory = _redis_factory(args)
@@ -98,7 +132,7 @@ def _sqlite_factory(args: argparse.Namespace) -> Callable[[], Center]:
     def factory() -> Engine:
         engine = Engine(SqliteJournal.in_dir(args.data), _clock(args.clock))
         recover(engine)
-        start_manual(engine)
+        _start_clock(engine, args.start_ms)
         log.info("clock %s at %s", args.clock, format_time(engine.now()))
         payroll.warm_kernel()
         return engine
@@ -122,6 +156,6 @@ def _redis_factory(args: argparse.Namespace) -> Callable[[], Center] | str:
     def factory() -> RedisNode:
         payroll.warm_kernel()
         log.info("center %s in Redis at %s, clock %s", args.center, args.redis, args.clock)
-        return RedisNode(args.redis, args.center, _clock(args.clock))
+        return RedisNode(args.redis, args.center, _clock(args.clock), start_ms=args.start_ms)
 
     return factory

@@ -29,7 +29,7 @@ from enum import StrEnum
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from engine.clock import Clock, ManualClock, RealClock
+from engine.clock import Clock, start_manual
 from engine.commands import Command, SetClock
 from engine.core import Engine, Listener
 from engine.errors import Unavailable
@@ -91,8 +91,11 @@ class RedisNode:
         forward_timeout_s: float = FORWARD_TIMEOUT_S,
         snapshot_every: int = SNAPSHOT_EVERY,
         standby: bool = False,
+        start_ms: int | None = None,
     ) -> None:
         self.url = url
+        # With a manual clock: where it starts if the center has no history yet (--start).
+        self.start_ms = start_ms
         self.keys = Keys(center)
         self.clock = clock
         self.node = node or node_name()
@@ -321,8 +324,7 @@ class RedisNode:
         engine, from_seq = await load_engine(self._client, self.keys, self.clock)
         engine.listeners = self.listeners
         self._snapshot_seq = from_seq
-        if isinstance(self.clock, ManualClock) and engine.state.now == 0:
-            self.clock.set(RealClock().now_ms() // 1000 * 1000)
+        start_manual(self.clock, engine.state.now, self.start_ms)
         self._engine = engine
         self.role = Role.FOLLOWER
         self._progressed()

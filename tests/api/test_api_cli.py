@@ -104,3 +104,22 @@ def test_serve_with_a_bad_redis_url_or_center_fails_clearly(
     assert "--redis http://127.0.0.1:6379" in capsys.readouterr().err
     assert main(["serve", "--redis", "redis://127.0.0.1:6379/0", "--center", "a b"]) == 2
     assert "center name 'a b'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--start", "2026-11-23T07:00:00Z"], "--start needs --clock manual"),
+        (["--clock", "manual", "--start", "monday"], "--start: 'monday' is not an RFC 3339 time"),
+        (["--clock", "manual", "--start", "2026-11-23T07:00:00"], "has no UTC offset"),
+        (["--clock", "manual", "--start", "2200-01-01T00:00:00Z"], "outside 1970-01-01 .. 2200"),
+        (["--clock", "manual", "--start", "1969-12-31T23:59:59Z"], "outside 1970-01-01 .. 2200"),
+    ],
+)
+def test_serve_refuses_a_start_it_cannot_use_before_it_touches_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], says: str
+) -> None:
+    data = tmp_path / "data"
+    assert main(["serve", "--data", str(data), *args]) == 2
+    assert says in capsys.readouterr().err
+    assert not data.exists(), "a refused serve must not create its data directory"

@@ -139,7 +139,11 @@ async def test_conflicts_are_409_with_domain_codes(api: Api) -> None:
     assert error(r, 409, "order_not_assigned")["message"] == "order 'o1' is queued, not assigned"
     r = await api.call("POST", "/v1/admin/clock", json={"set": "2026-11-23T06:00:00Z"})
     err = error(r, 409, "clock_backwards")
-    assert err["message"] == "the clock cannot go back before the last recorded event"
+    assert err["message"] == (
+        "the clock cannot go back to 2026-11-23T06:00:00Z: the last recorded event is at "
+        "2026-11-23T07:00:00Z"
+    )
+    assert err["detail"] == {"last_recorded_at": "2026-11-23T07:00:00Z"}
 
 
 async def test_checks_run_401_then_403_then_422_then_404(api: Api) -> None:

@@ -1,7 +1,7 @@
 """Every answer of the tour (tests/api/tour.py) is what it was before the layering change.
 
 The answers were recorded by the code of 2026-12-01; a change that means to alter one
-re-records them on purpose (`.venv/bin/python tests/api/tour.py --write`) and says so.
+re-records them on purpose (`.venv/bin/python tests/api/tour.py --answers`) and says so.
 """
 
 from __future__ import annotations

@@ -8,10 +8,13 @@ records of what seatflow does:
 - every answer, byte for byte (`tests/fixtures/tour/answers.json`): compared by
   tests/api/test_api_tour.py, so a restructuring that changes an answer is caught.
 
-The fixtures were made by the code before the layering change (2026-12-01) and are
-only re-made on purpose, when an answer is meant to change:
+The fixtures were made by the code before the layering change (2026-12-01). Answers are
+re-recorded on purpose, when one is meant to change (say which in the commit):
 
-    .venv/bin/python tests/api/tour.py --write
+    .venv/bin/python tests/api/tour.py --answers
+
+The journal and its fingerprint are the format fixture: they stay as that older code
+wrote them (`--journal` re-makes them, for a deliberate change of the journal format).
 """
 
 from __future__ import annotations
@@ -315,24 +318,26 @@ async def run_tour(journal_path: Path) -> Tour:
     return tour
 
 
-def _write() -> None:
+def _write(journal: bool) -> None:
     from engine.fingerprint import canonical, fingerprint
 
     FIXTURES.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "journal.sqlite3"
         tour = asyncio.run(run_tour(path))
-        JOURNAL.write_bytes(path.read_bytes())
+        if journal:
+            JOURNAL.write_bytes(path.read_bytes())
+            FINGERPRINT.write_text(canonical(fingerprint(tour.engine.state)) + "\n")
+            print(f"wrote {JOURNAL}, {FINGERPRINT}")
     ANSWERS.write_text(json.dumps(tour.record(), indent=1, ensure_ascii=False) + "\n")
-    FINGERPRINT.write_text(canonical(fingerprint(tour.engine.state)) + "\n")
-    print(f"wrote {JOURNAL}, {ANSWERS}, {FINGERPRINT}")
+    print(f"wrote {ANSWERS}")
 
 
 def main(argv: list[str]) -> int:
-    if argv != ["--write"]:
+    if argv not in (["--answers"], ["--journal"]):
         print(__doc__, file=sys.stderr)
         return 2
-    _write()
+    _write(journal=argv == ["--journal"])
     return 0
 
 

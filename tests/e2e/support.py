@@ -44,10 +44,14 @@ class Server:
         redis_url: str | None = None,
         center: str | None = None,
         admin_key: str | None = None,
+        serve_args: list[str] | None = None,
     ) -> None:
         """redis_url, center and admin_key: for several processes on one center (the
-        suite's REDIS_URL, a center and a key of its own otherwise)."""
+        suite's REDIS_URL, a center and a key of its own otherwise). serve_args: the
+        arguments after `seatflow` exactly as a user wrote them (the README's), run as
+        they are on the embedded store, with only the host and port added."""
         self.root = root
+        self.serve_args = serve_args
         self.data_dir = root / "data"
         self.clock = clock
         self.admin_key = admin_key or secrets.token_urlsafe(24)
@@ -78,7 +82,9 @@ class Server:
             SEATFLOW, "serve", "--host", "127.0.0.1", "--port", str(self.port),
             "--data", str(self.data_dir), "--clock", self.clock,
         ]  # fmt: skip
-        if self.redis_url is not None:  # the center lives in Redis (by default one per Server)
+        if self.serve_args is not None:
+            args = [SEATFLOW, *self.serve_args, "--host", "127.0.0.1", "--port", str(self.port)]
+        elif self.redis_url is not None:  # the center lives in Redis (by default one per Server)
             args += ["--redis", self.redis_url, "--center", self.center]
         try:
             self.proc = subprocess.Popen(args, stdout=out, stderr=err, env=env, cwd=self.root)

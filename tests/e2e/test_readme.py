@@ -1,0 +1,119 @@
+"""The README's "Five minutes with curl", run as written against the real server, on any date.
+
+The commands are read out of README.md (the serve command and the curl script), so when
+the README changes this test runs the new text. Only what a second copy on one machine
+must change is changed: the data directory (a temporary one) and the port (a free one).
+Each answer is then checked against what the README says it is.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .support import ON_REDIS, SEATFLOW, Server
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+DEMO_DATA = "/tmp/sf-demo"
+STATUS = "\n@@ %{http_code}\n"  # what curl -w prints after each answer
+
+pytestmark = pytest.mark.skipif(ON_REDIS, reason="the walk-through runs on the embedded store")
+
+
+def walkthrough() -> tuple[str, str, str]:
+    """(serve command, curl script, replay command) of the README's walk-through section."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Five minutes with curl", 1)[1].split("\n## ", 1)[0]
+    serve, script = re.findall(r"```sh\n(.*?)```", section, flags=re.S)[:2]
+    replay = re.search(r"`(\.venv/bin/seatflow replay [^`]*)`", section)
+    assert replay is not None, "the walk-through no longer says how to replay the journal"
+    return serve.strip(), script, replay[1]
+
+
+def serve_argv(command: str, data: Path) -> tuple[dict[str, str], list[str]]:
+    """The environment and `seatflow` arguments of the README's serve command."""
+    setup, _, run = command.partition(" && ")
+    assert setup == "make setup", command
+    words = shlex.split(run)
+    env = dict(w.split("=", 1) for w in words if "=" in w and not w.startswith("-"))
+    argv = words[len(env) :]
+    assert argv[0] == ".venv/bin/seatflow", command
+    return env, [str(data) if a == DEMO_DATA else a for a in argv[1:]]
+
+
+def answers(script: str, port: int) -> list[tuple[int, str]]:
+    """Run the curl script with bash; each curl's (status, body), in order."""
+    script = script.replace("http://127.0.0.1:8000", f"http://127.0.0.1:{port}")
+    script = script.replace("curl -s ", f"curl -s -w '{STATUS}' ")
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    parts = re.split(r"\n@@ (\d{3})\n", done.stdout)
+    return [(int(code), body) for body, code in zip(parts[::2], parts[1::2], strict=False)]
+
+
+def test_the_walkthrough_works_as_written_on_any_date(tmp_path: Path) -> None:
+    serve, script, replay = walkthrough()
+    env, argv = serve_argv(serve, tmp_path / "demo")
+    assert "--start" in argv, "without --start the walk-through depends on today's date"
+    srv = Server(tmp_path, admin_key=env["SEATFLOW_ADMIN_KEY"], serve_args=argv)
+    srv.start()
+    try:
+        got = answers(script, srv.port)
+        check_answers(got)
+        srv.stop()
+        check_replay(replay, tmp_path / "demo")
+        srv.start()  # the same command on the same --data: everything is where it was
+        admin = srv.client(env["SEATFLOW_ADMIN_KEY"])
+        r = admin.get("/v1/orders/o-1")
+        assert r.status_code == 200 and r.json()["status"] == "queued", r.text
+        # --start is for a new journal: this one goes on from its last event.
+        assert admin.get("/v1/admin/clock").json()["now"] == "2026-11-23T15:55:00Z"
+    finally:
+        srv.close()
+
+
+def check_answers(got: list[tuple[int, str]]) -> None:
+    import json
+
+    statuses = [code for code, _ in got]
+    bodies = [json.loads(body) if body.startswith("{") else body for _, body in got]
+    assert len(got) == 20, statuses
+    # Keys, agents, the clock at 07:58 (the step that failed on any day but 2026-11-23),
+    # the schedule and both logins: all accepted.
+    assert statuses[:9] == [201, 201, 201, 201, 200, 200, 200, 200, 200], got[:9]
+    assert bodies[0]["role"] == "platform" and bodies[1]["role"] == "supervisor"
+    assert bodies[4] == {"now": "2026-11-23T07:58:00Z", "mode": "manual"}
+    # "-> assigned to a1", "-> a2", "retry: 200, same order"
+    assert (statuses[9], bodies[9]["status"], bodies[9]["agent_id"]) == (201, "assigned", "a1")
+    assert (statuses[10], bodies[10]["agent_id"]) == (201, "a2")
+    assert statuses[11] == 200 and bodies[11]["id"] == "o-1" and bodies[11]["agent_id"] == "a1"
+    assert bodies[12]["open_orders"] == ["o-1"]
+    # a1 tries to leave mid-shift: 202, a pending request; a supervisor approves it.
+    assert statuses[13] == 202 and bodies[13]["logout_request"]["id"] == "lr-1"
+    assert [r["id"] for r in bodies[14]["logout_requests"]] == ["lr-1"]
+    assert statuses[15] == 200 and bodies[15]["status"] == "approved"
+    assert bodies[16]["status"] == "assigned" and bodies[16]["agent_id"] == "a2"  # o-1 to a2
+    # Near the end of the shift logout is free: "-> 200, offline, o-1 and o-2 queued".
+    assert statuses[17] == 200
+    assert statuses[18] == 200 and bodies[18]["state"] == "offline"
+    assert sorted(bodies[18]["reassigned"]) == ["o-1", "o-2"]
+    assert statuses[19] == 200 and bodies[19]["totals"]["queued"] == 2
+
+
+def check_replay(command: str, data: Path) -> None:
+    argv = [str(data) if a == DEMO_DATA else a for a in shlex.split(command)]
+    assert argv[0] == ".venv/bin/seatflow", command
+    done = subprocess.run(
+        [SEATFLOW, *argv[1:]], capture_output=True, text=True, timeout=60, env=dict(os.environ)
+    )
+    assert done.returncode == 0, done.stderr
+    assert "orders         2: queued 2" in done.stdout, done.stdout
+    assert "agents         2: offline 2" in done.stdout, done.stdout
