@@ -24,7 +24,7 @@ from starlette.responses import Response
 from api import openapi
 from api.errors import error_response, on_http_error, on_seatflow_error, on_unexpected
 from api.metrics import Metrics
-from api.routes import admin, agents, board, logout, ops, orders, reports, schedule
+from api.routes import admin, agents, board, docs, logout, ops, orders, reports, schedule
 from api.stream import BoardStream
 from engine.core import Center, Engine
 from engine.errors import SeatflowError
@@ -82,7 +82,7 @@ def create_app(
 
     # Routes go straight onto the app (no include_router): FastAPI's included-router
     # wrappers cost more than the whole order intake. Orders first: the hot path.
-    modules = (orders, agents, schedule, logout, admin, ops, reports, board)
+    modules = (orders, agents, schedule, logout, admin, ops, reports, board, docs)
     routes = [r for m in modules for r in m.router.routes]
     app = FastAPI(
         title=title,
@@ -91,6 +91,8 @@ def create_app(
         lifespan=lifespan,
         routes=routes,
         telemetry=NO_TELEMETRY,
+        docs_url=None,  # served by api.routes.docs, offline; FastAPI's own loads a CDN
+        redoc_url=None,  # ReDoc has no offline build: one documentation page, Swagger UI
     )
     app.state.admin_key = admin_key
     app.state.metrics = Metrics(lambda: _state_of(app))

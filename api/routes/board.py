@@ -8,43 +8,16 @@ Authorization header, never in a URL.
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
-
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from api.assets import serve_own
 from api.auth import STAFF, require
 from api.openapi import route_doc
 from api.stream import BoardStream
 
 router = APIRouter(tags=["board"])
-
-# The page runs only its own script and style and talks only to this server.
-_PAGE_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-        "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-cache",
-}
-_TYPES = {
-    "board.html": "text/html; charset=utf-8",
-    "board.js": "text/javascript; charset=utf-8",
-    "board.css": "text/css; charset=utf-8",
-}
-
-
-@cache
-def _asset(name: str) -> bytes:
-    return resources.files("api").joinpath("static", name).read_bytes()
-
-
-def _serve(name: str) -> Response:
-    return Response(_asset(name), media_type=_TYPES[name], headers=_PAGE_HEADERS)
 
 
 @router.get(
@@ -53,17 +26,17 @@ def _serve(name: str) -> Response:
 )
 async def board_page() -> Response:
     """The live board for floor managers (HTML); it asks for a supervisor key once."""
-    return _serve("board.html")
+    return serve_own("board.html")
 
 
 @router.get("/board/board.js", include_in_schema=False)
 async def board_script() -> Response:
-    return _serve("board.js")
+    return serve_own("board.js")
 
 
 @router.get("/board/board.css", include_in_schema=False)
 async def board_style() -> Response:
-    return _serve("board.css")
+    return serve_own("board.css")
 
 
 def stream_of(request: Request) -> BoardStream:
