@@ -24,7 +24,18 @@ from starlette.responses import Response
 from api import openapi
 from api.errors import error_response, on_http_error, on_seatflow_error, on_unexpected
 from api.metrics import Metrics
-from api.routes import admin, agents, board, docs, logout, ops, orders, reports, schedule
+from api.routes import (
+    admin,
+    agents,
+    board,
+    docs,
+    i18n,
+    logout,
+    ops,
+    orders,
+    reports,
+    schedule,
+)
 from api.stream import BoardStream
 from engine.core import Center, Engine
 from engine.errors import SeatflowError
@@ -82,7 +93,7 @@ def create_app(
 
     # Routes go straight onto the app (no include_router): FastAPI's included-router
     # wrappers cost more than the whole order intake. Orders first: the hot path.
-    modules = (orders, agents, schedule, logout, admin, ops, reports, board, docs)
+    modules = (orders, agents, schedule, logout, admin, ops, reports, board, docs, i18n)
     routes = [r for m in modules for r in m.router.routes]
     app = FastAPI(
         title=title,

@@ -12,6 +12,7 @@ import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from api.body import MAX_ID
+from engine.i18n import LANGUAGES
 from engine.settings import MAX_BOTTOM_N, MAX_PLACES, MAX_WINDOW_S
 from engine.views import AgentView, AuditView, LogoutRequestView
 from presence.guard import MAX_NAME
@@ -97,6 +98,9 @@ class SettingsIn(Body):
         Meta(description=f"points of places 1, 2, 3, ... (1..{MAX_PLACES} values)"),
     ] = UNSET
     warning_bottom_n: Annotated[int | UnsetType, Meta(description=f"1..{MAX_BOTTOM_N}")] = UNSET
+    language: Annotated[
+        str | UnsetType, Meta(description=f"exports' default language: {', '.join(LANGUAGES)}")
+    ] = UNSET
 
 
 # -- envelopes -----------------------------------------------------------------------

@@ -101,6 +101,7 @@ class ChangeSettings(Command):
     timezone: str
     contest_points: tuple[int, ...] = (3, 2, 1)
     warning_bottom_n: int = 3
+    language: str = "en"
 
 
 class SetPayrollScheme(Command):

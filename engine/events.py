@@ -65,6 +65,7 @@ class SettingsChanged(Event):
     timezone: str
     contest_points: tuple[int, ...] = (3, 2, 1)
     warning_bottom_n: int = 3
+    language: str = "en"  # added 2026-12: older records replay as English
 
 
 class PayrollSchemeSet(Event):

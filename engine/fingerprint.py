@@ -31,6 +31,7 @@ def fingerprint(state: State) -> dict[str, Any]:
             "timezone": state.settings.timezone,
             "contest_points": list(state.settings.contest_points),
             "warning_bottom_n": state.settings.warning_bottom_n,
+            "language": state.settings.language,
         },
         "agents": {
             a.id: {

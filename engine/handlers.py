@@ -266,6 +266,7 @@ def change_settings(ch: Changes, c: cmd.ChangeSettings) -> Reply:
         c.timezone,
         tuple(c.contest_points),
         c.warning_bottom_n,
+        c.language,
     ).validated()
     if s != ch.state.settings:
         ch.emit(ev.SettingsChanged(*astuple(s)))

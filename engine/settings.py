@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.errors import Invalid
+from engine.i18n import check_language
 
 MAX_WINDOW_S = 24 * 3600
 MAX_PLACES = 10
@@ -25,6 +26,8 @@ class Settings:
     contest_points: tuple[int, ...] = (3, 2, 1)
     # Warnings list agents in the bottom N of a key KPI two months running.
     warning_bottom_n: int = 3
+    # The language of payroll exports when a request names none (engine.i18n.LANGUAGES).
+    language: str = "en"
 
     def validated(self) -> Settings:
         for name in ("logout_grace_s", "stop_new_before_end_s"):
@@ -50,4 +53,5 @@ class Settings:
                 "warning_bottom_n",
                 f"warning_bottom_n {self.warning_bottom_n} is out of range 1..{MAX_BOTTOM_N}",
             )
+        check_language(self.language, "language")
         return self

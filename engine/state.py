@@ -238,7 +238,12 @@ def _clock_set(state: State, e: ev.ClockSet, at: int) -> None:
 
 def _settings_changed(state: State, e: ev.SettingsChanged, at: int) -> None:
     state.settings = Settings(
-        e.logout_grace_s, e.stop_new_before_end_s, e.timezone, e.contest_points, e.warning_bottom_n
+        e.logout_grace_s,
+        e.stop_new_before_end_s,
+        e.timezone,
+        e.contest_points,
+        e.warning_bottom_n,
+        e.language,
     )
     for agent_id in state.agents:
         _rewind(state, agent_id, at)

@@ -103,6 +103,7 @@ class SettingsView(Struct):
     timezone: str
     contest_points: list[int]
     warning_bottom_n: int
+    language: str
 
 
 class AuditView(Struct):
@@ -161,4 +162,5 @@ def settings_view(s: Settings) -> SettingsView:
         s.timezone,
         list(s.contest_points),
         s.warning_bottom_n,
+        s.language,
     )

@@ -15,6 +15,7 @@ from typing import Any
 
 from api.cli import stores
 from engine.errors import SeatflowError
+from engine.i18n import LANGUAGES
 
 
 def add_parser(sub: Any) -> None:
@@ -22,6 +23,14 @@ def add_parser(sub: Any) -> None:
     p.add_argument("month", help="YYYY-MM, a calendar month in the center's time zone")
     stores.add_arguments(p)
     p.add_argument("--format", choices=("table", "csv", "xlsx"), default="table")
+    p.add_argument(
+        "--lang", choices=LANGUAGES,
+        help="the language of headers and sheet names (default: the center setting 'language')",
+    )  # fmt: skip
+    p.add_argument(
+        "--bom", action=argparse.BooleanOptionalAction, default=None,
+        help="start a CSV with a byte-order mark, for spreadsheets (default: with zh-CN)",
+    )  # fmt: skip
     p.add_argument(
         "--output", "-o", type=Path,
         help="write here instead of stdout (xlsx default: payroll-YYYY-MM.xlsx)",
@@ -44,35 +53,41 @@ def _pct(x: float | None) -> str:
     return "–" if x is None else f"{x:.1%}"
 
 
-def _table(report) -> str:  # type: ignore[no-untyped-def]
+def _table(report, lang: str) -> str:  # type: ignore[no-untyped-def]
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"Payroll {report.month} ({report.timezone}, {report.scheme.currency})")
-    for name in (
+    from engine.i18n import strings
+
+    t = strings(lang, "payroll", "table")
+    title = t["title"].format(
+        month=report.month, timezone=report.timezone, currency=report.scheme.currency
+    )
+    table = Table(title=title)
+    for key in (
         "agent",
         "team",
         "completed",
         "payout",
-        "on duty h",
+        "on_duty_h",
         "utilization",
         "accuracy",
-        "logout req.",
-        "forced",
+        "logout_requests",
+        "forced_logouts",
     ):
-        table.add_column(name, justify="left" if name in ("agent", "team") else "right")
+        table.add_column(t[key], justify="left" if key in ("agent", "team") else "right")
     for r in report.agents:
         table.add_row(
             r.agent_id, r.team, str(r.completed), _money(r.payout_cents),
             f"{r.on_duty_s / 3600:.2f}", _pct(r.utilization), _pct(r.accuracy),
             str(r.logout_requests), str(r.forced_logouts),
         )  # fmt: skip
-    t = report.totals
+    tot = report.totals
     table.add_section()
     table.add_row(
-        f"{t.agents} agents", "", str(t.completed), _money(t.payout_cents),
-        f"{t.on_duty_s / 3600:.2f}", _pct(t.utilization), _pct(t.accuracy),
-        str(t.logout_requests), str(t.forced_logouts),
+        t["agents"].format(n=tot.agents), "", str(tot.completed), _money(tot.payout_cents),
+        f"{tot.on_duty_s / 3600:.2f}", _pct(tot.utilization), _pct(tot.accuracy),
+        str(tot.logout_requests), str(tot.forced_logouts),
     )  # fmt: skip
     out = io.StringIO()
     Console(file=out, width=120, color_system=None).print(table)
@@ -90,12 +105,14 @@ def run(args: argparse.Namespace) -> int:
     except (SeatflowError, stores.NoJournal) as exc:
         print(f"seatflow: {getattr(exc, 'message', exc)}", file=sys.stderr)
         return 2
+    lang = args.lang or engine.state.settings.language
     if args.format == "xlsx":
         out = args.output or Path(f"payroll-{report.month}.xlsx")
-        out.write_bytes(to_xlsx(report))
+        out.write_bytes(to_xlsx(report, lang))
         print(f"wrote {out}", file=sys.stderr)
         return 0
-    text = to_csv(report) if args.format == "csv" else _table(report)
+    bom = lang == "zh-CN" if args.bom is None else args.bom
+    text = to_csv(report, lang, bom=bom) if args.format == "csv" else _table(report, lang)
     if args.output is not None:
         args.output.write_text(text, encoding="utf-8", newline="")
     else:

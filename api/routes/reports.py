@@ -22,6 +22,7 @@ from api.query import agent_window
 from engine import commands as cmd
 from engine.calendar import day_start
 from engine.errors import Invalid
+from engine.i18n import check_language
 from engine.payroll import baseline as bl
 from engine.payroll.contests import ContestView, WarningsView, contest, warnings
 from engine.payroll.export import to_csv, to_xlsx
@@ -118,13 +119,21 @@ async def baseline(request: Request) -> Response:
     ),
 )
 async def payroll(
-    request: Request, month: str, format: str = "json"
+    request: Request,
+    month: str,
+    format: str = "json",
+    lang: str | None = None,
+    bom: str | None = None,
 ) -> Response:
-    """The month's payroll per agent and totals; `?format=csv` or `?format=xlsx`."""
+    """The month's payroll per agent and totals; `?format=csv` or `?format=xlsx`, headers
+    in `?lang=en|zh-CN` (default: the setting `language`); `?bom=true|false` (default:
+    true for zh-CN) starts a CSV with a byte-order mark, for spreadsheets."""
     require(request, READERS)
     if format not in ("json", "csv", "xlsx"):
         raise Invalid("format", f"format {format[:20]!r} is not one of json, csv, xlsx")
     engine = engine_of(request)
+    language = check_language(engine.state.settings.language if lang is None else lang)
+    with_bom = _flag(bom, "bom", default=language == "zh-CN")
     report = payroll_report(engine.state, month, engine.now())
     if format == "json":
         return await answer_read(request, report)
@@ -132,8 +141,17 @@ async def payroll(
     name = f"payroll-{report.month}.{format}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if format == "csv":
-        return Response(to_csv(report), media_type="text/csv; charset=utf-8", headers=headers)
-    return Response(to_xlsx(report), media_type=XLSX, headers=headers)
+        text = to_csv(report, language, bom=with_bom)
+        return Response(text, media_type="text/csv; charset=utf-8", headers=headers)
+    return Response(to_xlsx(report, language), media_type=XLSX, headers=headers)
+
+
+def _flag(text: str | None, field: str, *, default: bool) -> bool:
+    if text is None:
+        return default
+    if text not in ("true", "false", "1", "0"):
+        raise Invalid(field, f"{field} {text[:20]!r} is not one of true, false")
+    return text in ("true", "1")
 
 
 def _points(text: str | None, default: tuple[int, ...]) -> tuple[int, ...]:

@@ -3,6 +3,10 @@
 Both carry exactly the rows of the JSON report. The spreadsheet has a bold header
 row, frozen panes (header and agent id stay in view), money as currency amounts
 (cents / 100 with a currency number format), ratios as percentages and a totals row.
+Headers and the sheet's name come from the language's catalogue (engine.i18n); the
+English CSV header is the machine names integrations read, unchanged. A CSV for a
+spreadsheet may start with a byte-order mark, so that Excel reads its UTF-8 (Chinese
+names intact) instead of guessing a local code page.
 """
 
 from __future__ import annotations
@@ -10,7 +14,10 @@ from __future__ import annotations
 import csv
 import io
 
+from engine.i18n import strings
 from engine.payroll.views import PayrollReport, PayrollRow
+
+BOM = "\ufeff"
 
 _CURRENCY_FORMATS = {
     "CNY": '"¥"#,##0.00',
@@ -21,17 +28,18 @@ _CURRENCY_FORMATS = {
 }
 
 
-def columns(report: PayrollReport) -> list[str]:
+def columns(report: PayrollReport, lang: str = "en") -> list[str]:
     """CSV header: fixed columns, then count and amount of each band (`tier1_count`, ...)."""
+    t = strings(lang, "payroll", "csv")
     tiers = [
-        name
+        t[name].format(n=i)
         for i in range(1, len(report.scheme.rates_cents) + 1)
-        for name in (f"tier{i}_count", f"tier{i}_amount_cents")
+        for name in ("tier_count", "tier_amount_cents")
     ]
     return [
-        "month", "agent_id", "name", "team", "completed", *tiers, "payout_cents", "currency",
-        "scheduled_s", "on_duty_s", "utilization", "qa_checked", "qa_passed", "accuracy",
-        "logout_requests", "forced_logouts",
+        t["month"], t["agent_id"], t["name"], t["team"], t["completed"], *tiers,
+        t["payout_cents"], t["currency"], t["scheduled_s"], t["on_duty_s"], t["utilization"],
+        t["qa_checked"], t["qa_passed"], t["accuracy"], t["logout_requests"], t["forced_logouts"],
     ]  # fmt: skip
 
 
@@ -52,10 +60,12 @@ def csv_rows(report: PayrollReport) -> list[list[object]]:
     ]
 
 
-def to_csv(report: PayrollReport) -> str:
+def to_csv(report: PayrollReport, lang: str = "en", *, bom: bool = False) -> str:
     out = io.StringIO()
+    if bom:
+        out.write(BOM)
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(columns(report))
+    writer.writerow(columns(report, lang))
     writer.writerows(csv_rows(report))
     return out.getvalue()
 
@@ -63,14 +73,18 @@ def to_csv(report: PayrollReport) -> str:
 # -- xlsx ---------------------------------------------------------------------------------
 
 
-def _sheet_header(report: PayrollReport) -> list[str]:
+def _sheet_header(report: PayrollReport, t: dict[str, str]) -> list[str]:
     tiers = []
     for i, (lo, hi, rate) in enumerate(_bands(report), start=1):
         span = f"{lo}+" if hi is None else f"{lo}-{hi}"
-        tiers += [f"Tier {i} orders ({span})", f"Tier {i} pay ({rate / 100:.2f} each)"]
+        tiers += [
+            t["tier_orders"].format(n=i, span=span),
+            t["tier_pay"].format(n=i, rate=f"{rate / 100:.2f}"),
+        ]
     return [
-        "Agent", "Name", "Team", "Completed", *tiers, "Payout", "Scheduled h", "On duty h",
-        "Utilization", "QA checked", "QA passed", "Accuracy", "Logout requests", "Forced logouts",
+        t["agent"], t["name"], t["team"], t["completed"], *tiers, t["payout"], t["scheduled_h"],
+        t["on_duty_h"], t["utilization"], t["qa_checked"], t["qa_passed"], t["accuracy"],
+        t["logout_requests"], t["forced_logouts"],
     ]  # fmt: skip
 
 
@@ -88,12 +102,13 @@ def _values(r: PayrollRow) -> list[object]:
     ]  # fmt: skip
 
 
-def to_xlsx(report: PayrollReport) -> bytes:
+def to_xlsx(report: PayrollReport, lang: str = "en") -> bytes:
     import xlsxwriter  # only the spreadsheet export needs it
 
+    t = strings(lang, "payroll", "sheet")
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})
-    sheet = book.add_worksheet(f"Payroll {report.month}")
+    sheet = book.add_worksheet(t["title"].format(month=report.month))
     bold = book.add_format({"bold": True, "bottom": 1, "text_wrap": True})
     money_format = _CURRENCY_FORMATS.get(
         report.scheme.currency, f'#,##0.00 "{report.scheme.currency}"'
@@ -102,7 +117,7 @@ def to_xlsx(report: PayrollReport) -> bytes:
     money_bold = book.add_format({"num_format": money_format, "bold": True})
     hours = book.add_format({"num_format": "0.00"})
     percent = book.add_format({"num_format": "0.0%"})
-    header = _sheet_header(report)
+    header = _sheet_header(report, t)
     n_tiers = len(report.scheme.rates_cents)
     money_cols = {5 + 2 * i for i in range(n_tiers)} | {4 + 2 * n_tiers}
     hour_cols = {5 + 2 * n_tiers, 6 + 2 * n_tiers}
@@ -117,13 +132,13 @@ def to_xlsx(report: PayrollReport) -> bytes:
                 sheet.write_blank(i, c, None, formats[c])
             else:
                 sheet.write(i, c, value, formats[c])
-    t = report.totals
+    tot = report.totals
     total_row = len(report.agents) + 1
     totals: list[object] = [
-        "Total", f"{t.agents} agents", "", t.completed,
-        *(x for tier in t.tiers for x in (tier.count, tier.amount_cents / 100)),
-        t.payout_cents / 100, t.scheduled_s / 3600, t.on_duty_s / 3600, t.utilization,
-        t.qa_checked, t.qa_passed, t.accuracy, t.logout_requests, t.forced_logouts,
+        t["total"], t["agents"].format(n=tot.agents), "", tot.completed,
+        *(x for tier in tot.tiers for x in (tier.count, tier.amount_cents / 100)),
+        tot.payout_cents / 100, tot.scheduled_s / 3600, tot.on_duty_s / 3600, tot.utilization,
+        tot.qa_checked, tot.qa_passed, tot.accuracy, tot.logout_requests, tot.forced_logouts,
     ]  # fmt: skip
     for c, value in enumerate(totals):
         fmt = money_bold if c in money_cols else formats[c]

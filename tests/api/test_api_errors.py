@@ -198,5 +198,9 @@ async def test_settings_are_validated_and_partial(api: Api) -> None:
         "timezone": "Asia/Shanghai",
         "contest_points": [3, 2, 1],
         "warning_bottom_n": 3,
+        "language": "en",
     }
     assert await api.ok("GET", "/v1/settings") == body
+    r = await api.call("PUT", "/v1/settings", json={"language": "fr"})
+    assert error(r, 422, "invalid_field")["message"] == "language 'fr' is not one of en, zh-CN"
+    assert (await api.ok("PUT", "/v1/settings", json={"language": "zh-CN"}))["language"] == "zh-CN"

@@ -161,3 +161,13 @@ async def test_openapi_documents_real_bodies(api: Api) -> None:
     r = await api.call("GET", "/docs", key={})
     assert r.status_code == 200 and "swagger" in r.text.lower()
     error(await api.call("GET", "/v1/board", key={}), 401, "unauthorized")
+
+
+async def test_pages_get_their_language_catalogue_without_a_key(api: Api) -> None:
+    r = await api.call("GET", "/i18n/zh-CN.json", key={})
+    assert r.status_code == 200 and r.json()["payroll"]["sheet"]["total"] == "合计"
+    assert (await api.call("GET", "/i18n/en.json", key={})).json()["payroll"]["sheet"]["total"] == (
+        "Total"
+    )
+    r = await api.call("GET", "/i18n/fr.json", key={})
+    assert error(r, 404, "not_found")["message"] == "no catalogue 'fr'; there are en, zh-CN"

@@ -212,3 +212,65 @@ async def test_bad_contest_settings_are_refused_and_change_nothing(api: Api) -> 
     r = await api.call("PUT", "/v1/settings", json={"contest_points": "3,2,1"})
     assert error(r, 422, "invalid_field")["detail"] == {"field": "contest_points"}
     assert await api.ok("GET", "/v1/settings") == before
+
+
+ZH_CSV_HEADER = (
+    "月份,坐席工号,姓名,班组,完成单量,第1档单量,第1档金额（分）,第2档单量,第2档金额（分）,"
+    "第3档单量,第3档金额（分）,应发金额（分）,币种,排班时长（秒）,在岗时长（秒）,在岗率,"
+    "质检单量,质检通过,准确率,下线申请次数,强制下线次数"
+)
+
+
+async def test_the_csv_in_chinese_opens_in_a_spreadsheet_with_its_names_intact(api: Api) -> None:
+    await _november(api)
+    payroll = await api.key("payroll")
+    english = (await api.call("GET", "/v1/payroll/2026-11?format=csv", payroll)).content
+    r = await api.call("GET", "/v1/payroll/2026-11?format=csv&lang=zh-CN", payroll)
+    assert r.status_code == 200
+    # A byte-order mark, then UTF-8: Excel reads it as UTF-8, not as the local code page.
+    assert r.content.startswith(b"\xef\xbb\xbf")
+    text = r.content.decode("utf-8-sig")
+    assert text.splitlines()[0] == ZH_CSV_HEADER
+    # The same rows under other names: only the header line differs from the English CSV.
+    assert text.splitlines()[1:] == english.decode().splitlines()[1:]
+    r = await api.call("GET", "/v1/payroll/2026-11?format=csv&lang=zh-CN&bom=false", payroll)
+    assert r.content.decode("utf-8").splitlines()[0] == ZH_CSV_HEADER
+    r = await api.call("GET", "/v1/payroll/2026-11?format=csv&bom=true", payroll)
+    assert r.content == b"\xef\xbb\xbf" + english  # English with a mark, when asked for
+
+
+async def test_the_spreadsheet_in_chinese_names_its_sheet_headers_and_totals(api: Api) -> None:
+    await _november(api)
+    payroll = await api.key("payroll")
+    r = await api.call("GET", "/v1/payroll/2026-11?format=xlsx&lang=zh-CN", payroll)
+    book = openpyxl.load_workbook(io.BytesIO(r.content))
+    sheet = book.active
+    assert book.sheetnames == ["计件工资 2026-11"]
+    header = [c.value for c in sheet[1]]
+    assert header[:4] == ["坐席工号", "姓名", "班组", "完成单量"]
+    assert header[4:6] == ["第1档单量（1-2）", "第1档金额（每单 1.00）"]
+    assert [c.value for c in sheet[4]][:2] == ["合计", "2 名坐席"]
+    english = openpyxl.load_workbook(
+        io.BytesIO((await api.call("GET", "/v1/payroll/2026-11?format=xlsx", payroll)).content)
+    ).active
+    values = [[c.value for c in row] for row in sheet.iter_rows(min_row=2, max_row=3)]
+    assert values == [[c.value for c in row] for row in english.iter_rows(min_row=2, max_row=3)]
+
+
+async def test_exports_follow_the_centers_language_unless_a_request_names_one(api: Api) -> None:
+    await _november(api)
+    payroll = await api.key("payroll")
+    await api.ok("PUT", "/v1/settings", json={"language": "zh-CN"})
+    r = await api.call("GET", "/v1/payroll/2026-11?format=csv", payroll)
+    assert r.content.decode("utf-8-sig").splitlines()[0] == ZH_CSV_HEADER
+    r = await api.call("GET", "/v1/payroll/2026-11?format=csv&lang=en", payroll)
+    assert r.text.startswith("month,agent_id,name,team,completed,tier1_count,")
+
+
+async def test_an_unknown_language_or_bom_is_a_422_naming_it(api: Api) -> None:
+    await _november(api)
+    payroll = await api.key("payroll")
+    r = await api.call("GET", "/v1/payroll/2026-11?format=csv&lang=fr", payroll)
+    assert error(r, 422, "invalid_field")["message"] == "lang 'fr' is not one of en, zh-CN"
+    r = await api.call("GET", "/v1/payroll/2026-11?format=csv&bom=yes", payroll)
+    assert error(r, 422, "invalid_field")["detail"] == {"field": "bom"}

@@ -73,6 +73,7 @@ def test_a_month_of_payroll_survives_restart_and_matches_the_cli(server: Server)
 
     csv_text = payroll.get(f"/v1/payroll/{m}?format=csv").text
     xlsx = payroll.get(f"/v1/payroll/{m}?format=xlsx").content
+    zh_csv = payroll.get(f"/v1/payroll/{m}?format=csv&lang=zh-CN").content
     util = ok(payroll.get(f"/v1/utilization?from={_z(last_day, 0)}&to={_z(last_day, 24)}"))
 
     server.restart()
@@ -96,6 +97,12 @@ def test_a_month_of_payroll_survives_restart_and_matches_the_cli(server: Server)
     made = server.cli("payroll", m, "--format", "xlsx", "--output", str(out))
     assert made.returncode == 0, made.stderr
     assert _cells(out.read_bytes()) == _cells(xlsx)
+    zh = server.cli("payroll", m, "--format", "csv", "--lang", "zh-CN", "--output", str(out))
+    assert zh.returncode == 0, zh.stderr
+    assert out.read_bytes() == zh_csv and zh_csv.startswith(b"\xef\xbb\xbf")
+    zh_table = server.cli("payroll", m, "--lang", "zh-CN")
+    assert "计件工资" in zh_table.stdout, zh_table.stdout
+    assert "2 名坐席" in zh_table.stdout and "应发金额" in zh_table.stdout
     bad = server.cli("payroll", "2026-13")
     assert bad.returncode == 2 and "month '2026-13' is not a month like '2026-11'" in bad.stderr
 
