@@ -1,13 +1,17 @@
-"""The README's "Five minutes with curl", run as written against the real server, on any date.
+"""The README's first hour, run as written against the real server, on any date.
 
-The commands are read out of README.md (the serve command and the curl script), so when
-the README changes this test runs the new text. Only what a second copy on one machine
-must change is changed: the data directory (a temporary one) and the port (a free one).
-Each answer is then checked against what the README says it is.
+The commands are read out of README.md (the serve command, the curl script, the payroll
+and replay commands, the board), so when the README changes this test runs the new
+text. Only what a second copy on one machine must change is changed: the data directory
+(a temporary one) and the port (a free one). Each answer is then checked against what
+the README says it is, and the board is opened in a real browser with the
+walk-through's supervisor key.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import shlex
@@ -15,6 +19,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, expect
 
 from .support import ON_REDIS, SEATFLOW, Server
 
@@ -25,14 +30,17 @@ STATUS = "\n@@ %{http_code}\n"  # what curl -w prints after each answer
 pytestmark = pytest.mark.skipif(ON_REDIS, reason="the walk-through runs on the embedded store")
 
 
-def walkthrough() -> tuple[str, str, str]:
-    """(serve command, curl script, replay command) of the README's walk-through section."""
+def walkthrough() -> tuple[str, str, dict[str, str]]:
+    """(serve command, curl script, {payroll, replay}: the commands its text names)."""
     text = README.read_text(encoding="utf-8")
     section = text.split("## Five minutes with curl", 1)[1].split("\n## ", 1)[0]
     serve, script = re.findall(r"```sh\n(.*?)```", section, flags=re.S)[:2]
-    replay = re.search(r"`(\.venv/bin/seatflow replay [^`]*)`", section)
-    assert replay is not None, "the walk-through no longer says how to replay the journal"
-    return serve.strip(), script, replay[1]
+    named = {}
+    for command in ("payroll", "replay"):
+        found = re.search(rf"`(\.venv/bin/seatflow {command} [^`]*)`", section)
+        assert found is not None, f"the walk-through no longer shows `seatflow {command}`"
+        named[command] = found[1]
+    return serve.strip(), script, named
 
 
 def serve_argv(command: str, data: Path) -> tuple[dict[str, str], list[str]]:
@@ -59,8 +67,8 @@ def answers(script: str, port: int) -> list[tuple[int, str]]:
     return [(int(code), body) for body, code in zip(parts[::2], parts[1::2], strict=False)]
 
 
-def test_the_walkthrough_works_as_written_on_any_date(tmp_path: Path) -> None:
-    serve, script, replay = walkthrough()
+def test_the_walkthrough_works_as_written_on_any_date(tmp_path: Path, browser: Browser) -> None:
+    serve, script, named = walkthrough()
     env, argv = serve_argv(serve, tmp_path / "demo")
     assert "--start" in argv, "without --start the walk-through depends on today's date"
     srv = Server(tmp_path, admin_key=env["SEATFLOW_ADMIN_KEY"], serve_args=argv)
@@ -68,8 +76,10 @@ def test_the_walkthrough_works_as_written_on_any_date(tmp_path: Path) -> None:
     try:
         got = answers(script, srv.port)
         check_answers(got)
+        check_board(browser, srv.base_url, got[1][1])
+        check_payroll(run_named(named["payroll"], tmp_path / "demo"))
         srv.stop()
-        check_replay(replay, tmp_path / "demo")
+        check_replay(run_named(named["replay"], tmp_path / "demo"))
         srv.start()  # the same command on the same --data: everything is where it was
         admin = srv.client(env["SEATFLOW_ADMIN_KEY"])
         r = admin.get("/v1/orders/o-1")
@@ -85,7 +95,7 @@ def check_answers(got: list[tuple[int, str]]) -> None:
 
     statuses = [code for code, _ in got]
     bodies = [json.loads(body) if body.startswith("{") else body for _, body in got]
-    assert len(got) == 20, statuses
+    assert len(got) == 23, statuses
     # Keys, agents, the clock at 07:58 (the step that failed on any day but 2026-11-23),
     # the schedule and both logins: all accepted.
     assert statuses[:9] == [201, 201, 201, 201, 200, 200, 200, 200, 200], got[:9]
@@ -101,19 +111,51 @@ def check_answers(got: list[tuple[int, str]]) -> None:
     assert [r["id"] for r in bodies[14]["logout_requests"]] == ["lr-1"]
     assert statuses[15] == 200 and bodies[15]["status"] == "approved"
     assert bodies[16]["status"] == "assigned" and bodies[16]["agent_id"] == "a2"  # o-1 to a2
-    # Near the end of the shift logout is free: "-> 200, offline, o-1 and o-2 queued".
-    assert statuses[17] == 200
-    assert statuses[18] == 200 and bodies[18]["state"] == "offline"
-    assert sorted(bodies[18]["reassigned"]) == ["o-1", "o-2"]
-    assert statuses[19] == 200 and bodies[19]["totals"]["queued"] == 2
+    # Pay: the scheme, o-2 completed, "-> a2: 1 completed, 150 cents".
+    assert statuses[17:20] == [201, 200, 200] and bodies[18]["status"] == "completed"
+    rows = {r["agent_id"]: r for r in csv.DictReader(io.StringIO(bodies[19]))}
+    assert (rows["a2"]["completed"], rows["a2"]["payout_cents"]) == ("1", "150")
+    # Near the end of the shift logout is free: "-> 200, offline, o-1 queued".
+    assert statuses[20] == 200
+    assert statuses[21] == 200 and bodies[21]["state"] == "offline"
+    assert bodies[21]["reassigned"] == ["o-1"]
+    assert statuses[22] == 200 and bodies[22]["totals"]["queued"] == 1
 
 
-def check_replay(command: str, data: Path) -> None:
+def check_board(browser: Browser, base_url: str, supervisor: str) -> None:
+    """"Open /board and paste the supervisor key the second command printed"."""
+    import json
+
+    key = json.loads(supervisor)["key"]
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(f"{base_url}/board")
+        page.get_by_label("Supervisor key").fill(key)
+        page.get_by_role("button", name="Open board").click()
+        expect(page.locator(".tile[data-agent]")).to_have_count(2)
+        expect(page.locator('.tile[data-agent="a2"]')).to_be_visible()
+    finally:
+        context.close()
+
+
+def run_named(command: str, data: Path) -> subprocess.CompletedProcess[str]:
+    """A `.venv/bin/seatflow ...` command of the README, on this test's data directory."""
     argv = [str(data) if a == DEMO_DATA else a for a in shlex.split(command)]
     assert argv[0] == ".venv/bin/seatflow", command
-    done = subprocess.run(
+    return subprocess.run(
         [SEATFLOW, *argv[1:]], capture_output=True, text=True, timeout=60, env=dict(os.environ)
     )
+
+
+def check_payroll(done: subprocess.CompletedProcess[str]) -> None:
     assert done.returncode == 0, done.stderr
-    assert "orders         2: queued 2" in done.stdout, done.stdout
+    assert "Payroll 2026-11" in done.stdout, done.stdout
+    a2 = next(line for line in done.stdout.splitlines() if " a2 " in line)
+    assert " 1 " in a2 and "1.50" in a2, a2
+
+
+def check_replay(done: subprocess.CompletedProcess[str]) -> None:
+    assert done.returncode == 0, done.stderr
+    assert "orders         2: completed 1, queued 1" in done.stdout, done.stdout
     assert "agents         2: offline 2" in done.stdout, done.stdout
