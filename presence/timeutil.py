@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 MS = 1000
-# Times seatflow takes from outside lie in [TIME_MIN, TIME_MAX): 1970-01-01 .. 2200-01-01.
+# Times seatflow takes from outside lie in [TIME_MIN, TIME_MAX): 1970-01-01 .. 2200-01-01 UTC.
 TIME_MIN = 0
 TIME_MAX = 7_258_118_400_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

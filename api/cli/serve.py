@@ -60,7 +60,8 @@ def _start_ms(args: argparse.Namespace) -> int | str | None:
     except ValueError as exc:
         return f"--start: {exc}"
     if not TIME_MIN <= start < TIME_MAX:
-        return f"--start {args.start!r} is outside 1970-01-01 .. 2200-01-01"
+        first, end = format_time(TIME_MIN)[:10], format_time(TIME_MAX)[:10]
+        return f"--start {args.start!r} is outside {first} .. {end}"
     return start
 
 
