@@ -398,13 +398,15 @@ def staffing_lines(args: argparse.Namespace, rows: list[Any]) -> list[str]:
     def line(cells: list[str]) -> str:
         return "  ".join(c.rjust(w) for c, (_, _, w) in zip(cells, STAFFING_COLUMNS, strict=True))
 
+    def pct(x: float) -> str:  # 80%, 82.5%: the value given, not rounded to a whole
+        return f"{x * 100:.4g}%"
+
     cap = "no occupancy cap" if args.max_occupancy >= 1 else (
-        f"occupancy at most {args.max_occupancy:.0%}")
+        f"occupancy at most {pct(args.max_occupancy)}")
     out = [
-        f"target: {args.target_sl:.0%} answered within {args.target_wait:g} s, {cap}",
+        f"target: {pct(args.target_sl)} answered within {args.target_wait:g} s, {cap}",
         f"aht {args.aht:g} s, {args.concurrency} order{'s' if args.concurrency > 1 else ''} "
-        "at once per agent, "
-        f"shrinkage {args.shrinkage:.0%}",
+        f"at once per agent, shrinkage {pct(args.shrinkage)}",
         "",
         line([h for h, _, _ in STAFFING_COLUMNS]).rstrip(),
         line([h for _, h, _ in STAFFING_COLUMNS]),

@@ -201,3 +201,11 @@ def test_an_occupancy_cap_out_of_range_is_refused(value, capsys):
                    "in (0, 1], e.g. 0.85; 1 is no cap\n")
     with pytest.raises(ValueError, match=re.escape("max occupancy must be in (0, 1]")):
         staffing(720, 240, 0.8, 15, max_occupancy=float(value))
+
+
+def test_the_targets_are_shown_as_given(capsys):
+    assert main(["staffing", "--rate", "60", "--aht", "32", "--target-sl", "0.825",
+                 "--max-occupancy", "0.875", "--shrinkage", "0.125"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "target: 82.5% answered within 20 s, occupancy at most 87.5%"
+    assert out[1] == "aht 32 s, 1 order at once per agent, shrinkage 12.5%"
