@@ -4,6 +4,11 @@ and the staffing a planner reads off it.
 Traffic `a` is in erlangs (arrival rate × mean handle time); `n` servers. Erlang B
 uses the stable recursion B(0)=1, B(k)=a·B(k-1)/(k + a·B(k-1)), so a floor of
 1,600 chat slots is no harder than 16.
+
+A plan is the fewest servers that meet the service level AND keep occupancy (a/n,
+the average share of servers busy) at or under a cap: on a large floor Erlang C
+alone plans occupancies near 100% (1,280 erlangs meet 80% in 20 s with 1,283
+servers: 99.8% busy), which no planner schedules; 85% is a common cap.
 """
 
 from __future__ import annotations
@@ -50,6 +55,8 @@ def servers_needed(rate: float, aht: float, target_sl: float, target_wait: float
     """The fewest servers whose service level reaches `target_sl` within `target_wait`."""
     if not 0.0 < target_sl < 1.0:
         raise ValueError("target service level must be between 0 and 1 (exclusive)")
+    if not all(math.isfinite(x) for x in (rate, aht, target_wait)):
+        raise ValueError("rate, handle time and wait must be finite numbers")
     if rate < 0 or aht <= 0 or target_wait < 0:
         raise ValueError("rate and wait must not be negative, handle time must be positive")
     if rate == 0:
@@ -60,9 +67,26 @@ def servers_needed(rate: float, aht: float, target_sl: float, target_wait: float
     return n
 
 
+def servers_for_occupancy(traffic: float, max_occupancy: float) -> int:
+    """The fewest servers whose occupancy traffic/n is at most `max_occupancy`."""
+    if not 0.0 < max_occupancy <= 1.0:
+        raise ValueError("max occupancy must be in (0, 1]")
+    if traffic <= 0:
+        return 0
+    n = max(1, math.floor(traffic / max_occupancy))  # the float quotient may be 1 short
+    while traffic / n > max_occupancy:
+        n += 1
+    return n
+
+
+SERVICE_LEVEL, OCCUPANCY = "service level", "occupancy"
+MAX_OCCUPANCY = 0.85  # the default cap
+
+
 @dataclass(frozen=True)
 class Staffing:
-    """One interval's answer: servers (chat slots) and agents to schedule."""
+    """One interval's answer: servers (chat slots) and agents to schedule; `limited_by`
+    says which requirement set the head count (SERVICE_LEVEL or OCCUPANCY)."""
 
     rate_per_hour: float
     traffic: float
@@ -72,6 +96,7 @@ class Staffing:
     service_level: float
     mean_wait_s: float
     occupancy: float
+    limited_by: str
 
 
 def staffing(
@@ -82,18 +107,25 @@ def staffing(
     *,
     concurrency: int = 1,
     shrinkage: float = 0.0,
+    max_occupancy: float = MAX_OCCUPANCY,
 ) -> Staffing:
     """Agents to put on the floor (each handling `concurrency` orders at once) and to
-    schedule once `shrinkage` (breaks, meetings, absence) is allowed for."""
+    schedule once `shrinkage` (breaks, meetings, absence) is allowed for: the fewest
+    whose slots meet the service level and keep occupancy at most `max_occupancy`
+    (1.0: no cap, Erlang C alone)."""
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     if not 0.0 <= shrinkage < 1.0:
         raise ValueError("shrinkage must be in [0, 1)")
+    if not 0.0 < max_occupancy <= 1.0:
+        raise ValueError("max occupancy must be in (0, 1]")
     rate = rate_per_hour / 3600.0
-    n = servers_needed(rate, aht_s, target_sl, target_wait_s)
+    traffic = rate * aht_s
+    for_sl = servers_needed(rate, aht_s, target_sl, target_wait_s)
+    for_occupancy = servers_for_occupancy(traffic, max_occupancy)
+    n = max(for_sl, for_occupancy)
     on_floor = math.ceil(n / concurrency)
     slots = on_floor * concurrency
-    traffic = rate * aht_s
     return Staffing(
         rate_per_hour=rate_per_hour,
         traffic=traffic,
@@ -103,4 +135,5 @@ def staffing(
         service_level=service_level(slots, rate, aht_s, target_wait_s) if n else 1.0,
         mean_wait_s=mean_wait(slots, rate, aht_s) if n else 0.0,
         occupancy=traffic / slots if slots else 0.0,
+        limited_by=OCCUPANCY if for_occupancy > for_sl else SERVICE_LEVEL,
     )

@@ -25,18 +25,32 @@ def waits(out: Outcome) -> tuple[np.ndarray, np.ndarray]:
     return created, wait / 1000.0
 
 
+# Percentiles reported, in thousandths (integers, so ranks are exact: 0.999 * 1000 is not).
+PERCENTILES = (("p50", 500), ("p95", 950), ("p99", 990), ("p99_9", 999))
+
+
+def percentile(ordered: np.ndarray, per_mille: int) -> float:
+    """Nearest rank: the smallest observed wait that at least `per_mille`/1000 of the
+    orders did not exceed (`ordered` sorted ascending, not empty). Unlike interpolation,
+    it is always a wait some order had, and "99.9% waited at most p99.9" is true."""
+    rank = -(-per_mille * len(ordered) // 1000)  # ceil(q·n) in integers
+    return float(ordered[max(rank, 1) - 1])
+
+
 def _pcts(w: np.ndarray) -> dict[str, float]:
+    """Percentiles, mean and max of waits (s); with how many orders there were, how many
+    waited at all and how many over a minute (p99 is 0 when under 1% waited: the tail
+    is in p99.9, max and the counts)."""
     if not len(w):
-        return {"p50": 0.0, "p95": 0.0, "p99": 0.0, "p99_9": 0.0, "mean": 0.0, "max": 0.0,
-                "over_60s": 0}
-    p50, p95, p99, p999 = np.percentile(w, [50, 95, 99, 99.9])
+        return {"orders": 0, "waited": 0, **{k: 0.0 for k, _ in PERCENTILES}, "mean": 0.0,
+                "max": 0.0, "over_60s": 0}
+    ordered = np.sort(w)
     return {
-        "p50": round(float(p50), 3),
-        "p95": round(float(p95), 3),
-        "p99": round(float(p99), 3),
-        "p99_9": round(float(p999), 3),
+        "orders": len(w),
+        "waited": int((w > 0).sum()),
+        **{k: round(percentile(ordered, q), 3) for k, q in PERCENTILES},
         "mean": round(float(w.mean()), 3),
-        "max": round(float(w.max()), 3),
+        "max": round(float(ordered[-1]), 3),
         "over_60s": int((w > 60).sum()),
     }
 
@@ -64,9 +78,10 @@ def _available_ms(transitions: list[tuple[int, str]], lo: int, hi: int) -> list[
     return [(max(a, lo), min(b, hi)) for a, b in spans if min(b, hi) > max(a, lo)]
 
 
-def duty(out: Outcome) -> tuple[float, np.ndarray]:
+def duty(out: Outcome) -> tuple[float | None, np.ndarray]:
     """Utilization (available time inside scheduled shifts ÷ scheduled time, over the
-    day) and, per agent on duty, completed orders per on-duty hour."""
+    day; None when nothing is scheduled, as in the steady segment, which has no roster)
+    and, per agent on duty, completed orders per on-duty hour."""
     lo, hi = T0, out.scenario.end
     scheduled = on_duty = 0
     rates = []
@@ -81,7 +96,7 @@ def duty(out: Outcome) -> tuple[float, np.ndarray]:
         hours = sum(b - a for a, b in spans) / HOUR
         if hours > 0.25:
             rates.append(person.completed / hours)
-    return (on_duty / scheduled if scheduled else 0.0), np.array(rates)
+    return (on_duty / scheduled if scheduled else None), np.array(rates)
 
 
 def summary(out: Outcome) -> dict[str, Any]:
@@ -110,7 +125,7 @@ def summary(out: Outcome) -> dict[str, Any]:
         "rescued_by_hand": out.rescued,
         "released_by_logout": out.released - out.rescued,
         "fairness_gini": round(gini(rates), 4),
-        "utilization": round(utilization, 4),
+        "utilization": None if utilization is None else round(utilization, 4),
         "logout_requests": out.requests,
         "approved": out.approved,
         "denied": out.denied,

@@ -22,6 +22,13 @@ MIN = 60 * SEC
 HOUR = 60 * MIN
 T0 = parse_time("2026-11-23T00:00:00Z")
 
+
+def clock(at: int) -> str:
+    """Simulated time as the run's clock: 08:00, 24:00 (the end of day 1), day 2 08:00."""
+    h, m = divmod((at - T0) // MIN, 60)
+    return f"{h:02d}:{m:02d}" if at - T0 <= 24 * HOUR else f"day {h // 24 + 1} {h % 24:02d}:{m:02d}"
+
+
 # Questions per on-duty agent per hour, by hour of day (the big-sale hour is set apart).
 PROFILE = (
     8, 7, 6, 6, 6, 7, 10, 14, 20, 25, 28, 30,
