@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
 import shlex
@@ -90,9 +91,31 @@ def test_the_walkthrough_works_as_written_on_any_date(tmp_path: Path, browser: B
         srv.close()
 
 
-def check_answers(got: list[tuple[int, str]]) -> None:
-    import json
+def test_the_simulators_first_example_runs_as_written(tmp_path: Path) -> None:
+    """The first command of the README's Simulator section: tables, summary and a plot."""
+    text = README.read_text(encoding="utf-8").split("## Simulator", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```sh\n(.*?)```", text, flags=re.S)
+    assert block is not None, "the Simulator section no longer shows a command"
+    command = block[1].splitlines()[0].split("#", 1)[0]
+    argv = shlex.split(command)
+    assert argv[:2] == [".venv/bin/seatflow", "simulate"], command
+    out = argv.index("--out") + 1
+    argv[out] = str(tmp_path / "sim")
+    done = subprocess.run(
+        [SEATFLOW, *argv[1:]], capture_output=True, text=True, timeout=120,
+        env={**os.environ, "COLUMNS": "80"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "wait (s) of all orders" in done.stdout, done.stdout
+    assert max(len(line) for line in done.stdout.splitlines()) <= 80, done.stdout
+    assert (tmp_path / "sim" / "summary.json").exists()
+    assert (tmp_path / "sim" / "changeover_waits.png").exists()
+    (run,) = json.loads((tmp_path / "sim" / "summary.json").read_text())["results"]
+    assert run["strategy"] == "seatflow" and run["completed"] == run["orders"] > 0
+    assert run["invariant_violations"] == 0
 
+
+def check_answers(got: list[tuple[int, str]]) -> None:
     statuses = [code for code, _ in got]
     bodies = [json.loads(body) if body.startswith("{") else body for _, body in got]
     assert len(got) == 23, statuses
@@ -124,8 +147,6 @@ def check_answers(got: list[tuple[int, str]]) -> None:
 
 def check_board(browser: Browser, base_url: str, supervisor: str) -> None:
     """"Open /board and paste the supervisor key the second command printed"."""
-    import json
-
     key = json.loads(supervisor)["key"]
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     try:
