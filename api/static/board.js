@@ -457,11 +457,11 @@
     }
     tiles = new Map();
     const frag = document.createDocumentFragment();
-    for (const team of [...byTeam.keys()].sort()) {
+    for (const [n, team] of [...byTeam.keys()].sort().entries()) {
       const sec = el("section", "team");
       sec.dataset.team = team;
       const head = el("h3");
-      head.id = "team-h-" + team.replace(/[^A-Za-z0-9_-]/g, "_");
+      head.id = "team-h-" + n;
       sec.append(head);
       const grid = el("div", "tiles");
       grid.setAttribute("role", "group");
