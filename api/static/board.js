@@ -73,7 +73,7 @@
     nobodyScheduled: "Nobody scheduled yet today.",
     chartStart: "−60 min",
     chartEnd: "now",
-    chartNow: "· this minute: {assigned} assigned, queue {depth}",
+    chartNow: "this minute: {assigned} assigned, queue {depth}",
     chartLabel: "last hour per minute: {assigned} assignments; queue depth now {depth}",
     allTeams: "All teams",
     // the seat's details

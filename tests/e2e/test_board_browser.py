@@ -110,7 +110,7 @@ def test_it_shows_400_seats_by_state_with_queues_and_teams(page: Page, floor: Fl
         ok(floor.platform.post("/v1/orders:batch", json={"orders": extra}))
         expect(page.locator("#requests li[data-request]")).to_have_count(2)
         expect(page.locator(".tile.offline")).to_have_count(6)
-        page.wait_for_timeout(500)
+        page.wait_for_timeout(1200)  # changed seats flash for 0.6 s: let them settle
         page.screenshot(path=shot)
 
 
