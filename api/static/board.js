@@ -1,26 +1,158 @@
 // seatflow floor board. Reads GET /v1/board/stream with fetch() (so the key stays in the
 // Authorization header, never in a URL): a `snapshot` event, then `delta` events that carry
 // whole rows. Reconnects by itself; every (re)connection starts from a fresh snapshot.
+//
+// The board's clock is the server's: every message carries `now`. With a real server clock the
+// page moves it on between messages; with a manual one (GET /v1/admin/clock says which) it shows
+// exactly the server's time and moves only when that does.
+//
+// Clicking a seat (or Enter/Space on it) opens its details: open orders (GET /v1/agents/{id},
+// GET /v1/orders/{id}), time today (GET /v1/utilization) and Force logout.
 "use strict";
 
 (function () {
+  // -- strings -------------------------------------------------------------------------------
+  // Every text the script writes, each one whole with {named} parts, so a catalogue can replace
+  // this table (the page's own texts are in board.html).
+  const S = {
+    connIdle: "Not connected",
+    connConnecting: "Connecting…",
+    connLive: "Live",
+    connLost: "Connection lost — reconnecting…",
+    keyRejected: "That key was not accepted: {why}",
+    keyForbidden: "This key may not watch the board (a supervisor or admin key is needed): {why}",
+    httpStatus: "HTTP {status}",
+    noAnswer: "the server did not answer",
+    clock: "{time} UTC",
+    clockTitleReal: "Server time: {datetime} UTC",
+    clockTitleManual: "Server time: {datetime} UTC. The server's clock is manual: it moves only when set.",
+    durS: "{s}s",
+    durM: "{m}m",
+    durH: "{h}h{mm}",
+    longS: "{s} s",
+    longM: "{m} min",
+    longH: "{h} h {mm} min",
+    pct: "{n}%",
+    none: "–",
+    stateShort: { available: "ON", away: "AWAY", offline: "OFF" },
+    stateWord: { available: "on duty", away: "away", offline: "offline" },
+    stateName: { available: "On duty", away: "Away", offline: "Offline" },
+    markEnd: "END",
+    markReq: "LOGOUT?",
+    // a seat's accessible name: the first clause, then those that apply, in this order
+    tileLabel: "{name} ({id}), team {team}: {state}",
+    tileStateReason: "{state} ({reason})",
+    tileLoad: ", load {load} of {capacity}",
+    tileUtil: ", utilization today {util}",
+    tileShiftEnd: ", shift ends {time} UTC",
+    tileNearEnd: ", near shift end",
+    tileRequest: ", logout request pending",
+    teamHead: "{team} · {on} on duty · {away} away · {off} offline · load {load}/{capacity} · " +
+      "utilization {util}",
+    totalOn: "{n} on duty",
+    totalAway: "{n} away",
+    totalOff: "{n} offline",
+    totalLoad: "{n} load",
+    totalQueued: "{n} queued",
+    totalQueuedOldest: "{n} queued (oldest {wait})",
+    totalRequests: "{n} logout requests",
+    seatCount: "({total})",
+    seatCountFiltered: "({shown} of {total})",
+    count: "({n})",
+    noRequests: "None waiting.",
+    requestWho: "{name} ({id})",
+    requestMeta: "{request} · asked {time} UTC",
+    requestMetaTries: "{request} · asked {time} UTC · {tries} tries",
+    approve: "Approve",
+    deny: "Deny",
+    approveLabel: "Approve logout of {id}",
+    denyLabel: "Deny logout of {id}",
+    decideFailed: { approve: "Could not approve {request}: {why}", deny: "Could not deny {request}: {why}" },
+    anySkill: "(any skill)",
+    lowestRow: "{id} · {team}",
+    nobodyScheduled: "Nobody scheduled yet today.",
+    chartStart: "−60 min",
+    chartEnd: "now",
+    chartNow: "this minute: {assigned} assigned, queue {depth}",
+    chartLabel: "last hour per minute: {assigned} assignments; queue depth now {depth}",
+    allTeams: "All teams",
+    // the seat's details
+    seatTitle: "{name} ({id})",
+    factTeam: "Team",
+    factState: "State",
+    factStateSince: "since {time} UTC ({ago})",
+    factReason: "Reason",
+    factLoad: "Load",
+    factLoadValue: "{load} of {capacity}",
+    factSkills: "Skills",
+    factNoSkills: "none (takes orders of any skill)",
+    factShiftEnd: "Shift ends",
+    factShiftEndValue: "{time} UTC",
+    factShiftEndNear: "{time} UTC (near shift end: new orders only if nobody else has room)",
+    factRequest: "Logout request",
+    factRequestValue: "{request} pending (decide it under Logout requests)",
+    loading: "Loading…",
+    loadFailed: "Could not load the seat's details: {why}",
+    orderFor: "{dur}",
+    timeOnDuty: "On duty",
+    timeAway: "Away",
+    timeOutside: "Outside schedule",
+    timeScheduled: "Scheduled",
+    timeUtil: "Utilization",
+    timeWindow: "From local midnight ({timezone}), {from} UTC, to now.",
+    forceAsk: "Force {name} ({id}) offline now? Its open orders ({load}) go to other agents or back " +
+      "to their queue.",
+    forceDone: "{name} ({id}) is offline now.",
+    forceDoneNone: "{name} ({id}) is offline now; it had no open orders.",
+    forceMovedTo: "{order}: now with {agent}",
+    forceMovedQueue: "{order}: waiting in the {skill} queue",
+    forceMovedAnyQueue: "{order}: waiting in the queue of orders without a skill",
+    forceMovedOther: "{order}: {status}",
+    forceFailed: "Could not force a logout of {id}: {why}",
+  };
+
+  function fmt(template, vars) {
+    return template.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
+  }
+
+  // The template's text with some parts given as nodes (a bold figure, a link...).
+  function fmtNodes(template, vars) {
+    const out = [];
+    let last = 0;
+    template.replace(/\{(\w+)\}/g, (m, k, at) => {
+      if (at > last) out.push(template.slice(last, at));
+      const v = vars[k];
+      out.push(v instanceof Node ? v : String(v));
+      last = at + m.length;
+      return m;
+    });
+    if (last < template.length) out.push(template.slice(last));
+    return out;
+  }
+
   const KEY = "seatflow.board.key";
   const body = document.body;
   const STREAM = body.dataset.stream;
   const API = body.dataset.api;
   const STALL_MS = 40000; // the server sends at least a keep-alive every 15 s
   const $ = (id) => document.getElementById(id);
+  const enc = encodeURIComponent;
 
   const model = { agents: new Map(), agg: null, history: new Map(), now: 0, at: 0 };
-  let tiles = new Map(); // agent id -> tile element
+  // The server's clock mode: "real" (the page moves time on between messages), "manual", or ""
+  // while unknown (then, like manual, the page shows only what the server said).
+  let clockMode = "";
+  let shownNow = 0; // with a real clock, the board's time never steps back
+  let tiles = new Map(); // agent id -> {el, id, ld, st, tm, marks}
   let layoutKey = "";
   let controller = null;
   let retry = 0;
   let renderQueued = false;
 
-  // -- key ---------------------------------------------------------------------------------
+  // -- key -----------------------------------------------------------------------------------
 
   function askKey(message) {
+    closeSeat();
     $("board").hidden = true;
     $("key-error").textContent = message || "";
     $("key-dialog").hidden = false;
@@ -40,11 +172,11 @@
   $("change-key").addEventListener("click", () => {
     stop();
     sessionStorage.removeItem(KEY);
-    setConn("idle", "Not connected");
+    setConn("idle", S.connIdle);
     askKey("");
   });
 
-  // -- connection --------------------------------------------------------------------------
+  // -- connection ----------------------------------------------------------------------------
 
   function setConn(state, text) {
     const el = $("conn");
@@ -59,7 +191,7 @@
 
   function lost() {
     stop();
-    setConn("lost", "Connection lost — reconnecting…");
+    setConn("lost", S.connLost);
     const wait = Math.min(5000, 500 * 2 ** retry);
     retry = Math.min(retry + 1, 4);
     setTimeout(connect, wait);
@@ -71,7 +203,7 @@
     stop();
     const mine = new AbortController();
     controller = mine;
-    if ($("conn").dataset.conn !== "lost") setConn("connecting", "Connecting…");
+    if ($("conn").dataset.conn !== "lost") setConn("connecting", S.connConnecting);
     let resp;
     try {
       resp = await fetch(STREAM, {
@@ -86,29 +218,63 @@
     if (resp.status === 401 || resp.status === 403) {
       const why = await errorText(resp);
       sessionStorage.removeItem(KEY);
-      setConn("idle", "Not connected");
+      setConn("idle", S.connIdle);
       controller = null;
-      return askKey(
-        resp.status === 401
-          ? "That key was not accepted: " + why
-          : "This key may not watch the board (a supervisor or admin key is needed): " + why
-      );
+      return askKey(fmt(resp.status === 401 ? S.keyRejected : S.keyForbidden, { why }));
     }
     if (!resp.ok || !resp.body) {
       if (controller === mine) lost();
       return;
     }
+    learnClockMode(mine);
     await read(resp.body.getReader(), mine);
     if (controller === mine) lost();
+  }
+
+  // A server restarted in between may have another clock: ask on every connection.
+  async function learnClockMode(mine) {
+    try {
+      const clock = await api("GET", "/admin/clock");
+      if (controller !== mine) return;
+      clockMode = clock.mode === "real" ? "real" : "manual";
+    } catch (e) {
+      clockMode = ""; // unknown: show the server's time as sent, never run ahead of it
+    }
+    const manual = clockMode === "manual";
+    $("clock-mode").hidden = !manual;
+    $("clock").dataset.mode = clockMode;
+    showClock();
   }
 
   async function errorText(resp) {
     try {
       const b = await resp.json();
-      return (b.error && b.error.message) || resp.status + "";
+      return (b.error && b.error.message) || String(resp.status);
     } catch (e) {
-      return "HTTP " + resp.status;
+      return fmt(S.httpStatus, { status: resp.status });
     }
+  }
+
+  class ApiError extends Error {
+    constructor(status, message) {
+      super(message);
+      this.status = status;
+    }
+  }
+
+  async function api(method, path) {
+    let resp;
+    try {
+      resp = await fetch(API + path, {
+        method,
+        headers: { Authorization: "Bearer " + sessionStorage.getItem(KEY) },
+        cache: "no-store",
+      });
+    } catch (e) {
+      throw new ApiError(0, S.noAnswer);
+    }
+    if (!resp.ok) throw new ApiError(resp.status, await errorText(resp));
+    return resp.json();
   }
 
   async function read(reader, mine) {
@@ -150,8 +316,9 @@
       model.agents = new Map(msg.agents.map((a) => [a.id, a]));
       model.history = new Map();
       retry = 0;
+      shownNow = 0;
       $("board").hidden = false;
-      setConn("live", "Live");
+      setConn("live", S.connLive);
       layoutKey = "";
     } else if (name === "delta") {
       for (const a of msg.agents) model.agents.set(a.id, a);
@@ -165,7 +332,65 @@
     scheduleRender(name === "snapshot" ? null : msg.agents);
   }
 
-  // -- rendering ---------------------------------------------------------------------------
+  // -- time ----------------------------------------------------------------------------------
+
+  // The server's time as the board shows it.
+  function serverNow() {
+    if (clockMode !== "real") return model.now;
+    shownNow = Math.max(shownNow, model.now + (performance.now() - model.at));
+    return shownNow;
+  }
+
+  function dur(ms) {
+    const s = Math.max(0, Math.floor(ms / 1000));
+    if (s < 60) return fmt(S.durS, { s });
+    const m = Math.floor(s / 60);
+    if (m < 60) return fmt(S.durM, { m });
+    const h = Math.floor(m / 60);
+    return fmt(S.durH, { h, mm: String(m % 60).padStart(2, "0") });
+  }
+
+  function longDur(seconds) {
+    const s = Math.max(0, Math.floor(seconds));
+    if (s < 60) return fmt(S.longS, { s });
+    const m = Math.floor(s / 60);
+    if (m < 60) return fmt(S.longM, { m });
+    return fmt(S.longH, { h: Math.floor(m / 60), mm: String(m % 60).padStart(2, "0") });
+  }
+
+  function pct(u) {
+    return u === null || u === undefined ? S.none : fmt(S.pct, { n: Math.round(u * 100) });
+  }
+
+  const hhmm = (iso) => iso.slice(11, 16);
+  const hhmmss = (iso) => iso.slice(11, 19);
+
+  function showClock() {
+    if (!model.agg) return;
+    const iso = new Date(serverNow()).toISOString();
+    const el = $("clock");
+    el.textContent = fmt(S.clock, { time: hhmmss(iso) });
+    el.title = fmt(clockMode === "manual" ? S.clockTitleManual : S.clockTitleReal, {
+      datetime: iso.slice(0, 10) + " " + hhmmss(iso),
+    });
+  }
+
+  // Times in state follow the board's clock: refreshed on every message (a manual clock moves
+  // only then) and every second (a real clock moves by itself).
+  function refreshTimes() {
+    const now = serverNow();
+    for (const t of tiles.values()) {
+      const text = dur(now - Number(t.el.dataset.since));
+      if (t.tm.textContent !== text) t.tm.textContent = text;
+    }
+    showClock();
+  }
+
+  setInterval(() => {
+    if (model.agg && clockMode === "real") refreshTimes();
+  }, 1000);
+
+  // -- rendering -----------------------------------------------------------------------------
 
   let pendingIds = new Set();
   let pendingAll = false;
@@ -181,26 +406,6 @@
     });
   }
 
-  function serverNow() {
-    return model.now + (performance.now() - model.at);
-  }
-
-  function dur(ms) {
-    const s = Math.max(0, Math.floor(ms / 1000));
-    if (s < 60) return s + "s";
-    const m = Math.floor(s / 60);
-    if (m < 60) return m + "m";
-    const h = Math.floor(m / 60);
-    return h + "h" + String(m % 60).padStart(2, "0");
-  }
-
-  function pct(u) {
-    return u === null || u === undefined ? "–" : Math.round(u * 100) + "%";
-  }
-
-  const STATE_LABEL = { available: "ON", away: "AWAY", offline: "OFF" };
-  const STATE_WORD = { available: "on duty", away: "away", offline: "offline" };
-
   function el(tag, cls, text) {
     const e = document.createElement(tag);
     if (cls) e.className = cls;
@@ -213,6 +418,7 @@
     if (!agg) return;
     const agents = [...model.agents.values()];
     const key = agents.map((a) => a.team + "\u0000" + a.id).sort().join("\u0001");
+    const changed = pendingAll ? null : pendingIds;
     if (pendingAll || key !== layoutKey) {
       layoutKey = key;
       buildMap(agents);
@@ -224,18 +430,26 @@
     }
     pendingIds = new Set();
     pendingAll = false;
+    refreshTimes();
     renderTeamHeads();
+    renderTeamFilter(agg.teams);
+    applyFilters();
     renderTotals(agg);
     renderRequests(agg.pending_logout_requests);
     renderSkills(agg.skills);
     renderTeams(agg.teams);
     renderLowest(agents);
     renderChart();
-    $("clock").textContent = new Date(serverNow()).toISOString().slice(11, 19) + " UTC";
+    if (seatOpen !== null && (changed === null || changed.has(seatOpen))) seatChanged();
   }
 
   function buildMap(agents) {
     const map = $("seat-map");
+    const focused = document.activeElement && document.activeElement.closest
+      ? document.activeElement.closest("#seat-map .tile")
+      : null;
+    const refocus = focused ? focused.dataset.agent : null;
+    const roving = rovingId;
     const byTeam = new Map();
     for (const a of agents.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0))) {
       if (!byTeam.has(a.team)) byTeam.set(a.team, []);
@@ -243,59 +457,85 @@
     }
     tiles = new Map();
     const frag = document.createDocumentFragment();
-    for (const team of [...byTeam.keys()].sort()) {
+    for (const [n, team] of [...byTeam.keys()].sort().entries()) {
       const sec = el("section", "team");
       sec.dataset.team = team;
-      sec.append(el("h3"));
+      const head = el("h3");
+      head.id = "team-h-" + n;
+      sec.append(head);
       const grid = el("div", "tiles");
-      grid.setAttribute("role", "list");
+      grid.setAttribute("role", "group");
+      grid.setAttribute("aria-labelledby", head.id);
       for (const a of byTeam.get(team)) {
-        const t = el("div", "tile");
-        t.setAttribute("role", "listitem");
-        t.dataset.agent = a.id;
-        t.append(el("span", "id"), el("span", "st"), el("span", "ld"), el("span", "tm"));
+        const t = newTile(a);
         tiles.set(a.id, t);
         updateTile(t, a, false);
-        grid.append(t);
+        grid.append(t.el);
       }
       sec.append(grid);
       frag.append(sec);
     }
     map.replaceChildren(frag);
-    $("seat-count").textContent = "(" + agents.length + ")";
+    rovingId = tiles.has(roving) ? roving : null;
+    if (refocus && tiles.has(refocus)) tiles.get(refocus).el.focus();
+  }
+
+  function newTile(a) {
+    const b = el("button", "tile");
+    b.type = "button";
+    b.tabIndex = -1;
+    b.dataset.agent = a.id;
+    b.setAttribute("aria-haspopup", "dialog");
+    b.setAttribute("aria-describedby", "seat-keys");
+    const t = { el: b, id: el("span", "id"), ld: el("span", "ld"), st: el("span", "st"),
+      tm: el("span", "tm"), marks: el("span", "ln marks") };
+    const top = el("span", "ln");
+    top.append(t.id, t.ld);
+    const mid = el("span", "ln");
+    mid.append(t.st, t.tm);
+    b.append(top, mid, t.marks);
+    return t;
+  }
+
+  function tileLabel(a) {
+    const state = a.reason
+      ? fmt(S.tileStateReason, { state: S.stateWord[a.state], reason: a.reason })
+      : S.stateWord[a.state] || a.state;
+    let label = fmt(S.tileLabel, { name: a.name, id: a.id, team: a.team, state }) +
+      fmt(S.tileLoad, { load: a.load, capacity: a.capacity }) +
+      fmt(S.tileUtil, { util: pct(a.utilization_today) });
+    if (a.shift_end) label += fmt(S.tileShiftEnd, { time: hhmm(a.shift_end) });
+    if (a.near_shift_end) label += S.tileNearEnd;
+    if (a.pending_logout_request) label += S.tileRequest;
+    return label;
   }
 
   function updateTile(t, a, flash) {
     if (!t) return;
     const since = Date.parse(a.state_since);
-    t.className = "tile " + a.state + (a.load >= a.capacity ? " full" : "") +
+    const b = t.el;
+    b.className = "tile " + a.state + (a.load >= a.capacity ? " full" : "") +
       (a.near_shift_end ? " near-end" : "");
-    t.dataset.state = a.state;
-    t.dataset.load = a.load;
-    t.dataset.since = since;
-    t.children[0].textContent = a.id;
-    t.children[1].textContent = STATE_LABEL[a.state] || a.state;
-    t.children[2].textContent = a.load + "/" + a.capacity;
-    t.children[3].textContent = dur(serverNow() - since);
-    let end = t.querySelector(".end");
-    if (a.near_shift_end && !end) {
-      end = el("span", "end", "END");
-      t.append(end);
-    } else if (!a.near_shift_end && end) end.remove();
-    let req = t.querySelector(".req");
-    if (a.pending_logout_request && !req) t.append(el("span", "req", "LOGOUT?"));
-    else if (!a.pending_logout_request && req) req.remove();
-    const label = a.name + " (" + a.id + "), team " + a.team + ": " + STATE_WORD[a.state] +
-      (a.reason ? " (" + a.reason + ")" : "") + ", load " + a.load + " of " + a.capacity +
-      ", utilization today " + pct(a.utilization_today) +
-      (a.shift_end ? ", shift ends " + a.shift_end.slice(11, 16) + " UTC" : "") +
-      (a.near_shift_end ? ", near shift end" : "") +
-      (a.pending_logout_request ? ", logout request pending" : "");
-    t.title = label;
-    t.setAttribute("aria-label", label);
+    b.dataset.state = a.state;
+    b.dataset.load = a.load;
+    b.dataset.since = since;
+    t.id.textContent = a.id;
+    t.st.textContent = S.stateShort[a.state] || a.state;
+    t.ld.textContent = a.load + "/" + a.capacity;
+    t.tm.textContent = dur(serverNow() - since);
+    const marks = [];
+    if (a.near_shift_end) marks.push(el("span", "end", S.markEnd));
+    if (a.pending_logout_request) marks.push(el("span", "req", S.markReq));
+    if (t.marks.childElementCount !== marks.length ||
+        [...t.marks.children].some((m, i) => m.className !== marks[i].className)) {
+      t.marks.replaceChildren(...marks);
+    }
+    const label = tileLabel(a);
+    b.title = label;
+    b.setAttribute("aria-label", label);
     if (flash) {
-      t.classList.add("flash");
-      setTimeout(() => t.classList.remove("flash"), 600);
+      b.classList.add("flash");
+      setTimeout(() => b.classList.remove("flash"), 600);
     }
   }
 
@@ -304,40 +544,42 @@
     for (const sec of document.querySelectorAll("#seat-map .team")) {
       const r = rows.get(sec.dataset.team);
       if (!r) continue;
-      const h = sec.firstChild;
-      h.replaceChildren(el("b", "", r.team), " · " + r.available + " on duty · " + r.away +
-        " away · " + r.offline + " offline · load " + r.load + "/" + r.capacity +
-        " · utilization " + pct(r.utilization_today));
+      sec.firstChild.replaceChildren(...fmtNodes(S.teamHead, {
+        team: el("b", "", r.team), on: r.available, away: r.away, off: r.offline, load: r.load,
+        capacity: r.capacity, util: pct(r.utilization_today),
+      }));
     }
   }
 
   function renderTotals(agg) {
     const t = agg.totals;
     const oldest = agg.queues.reduce((m, q) => Math.max(m, q.oldest_wait_s), 0);
-    const item = (cls, value, label) => {
+    const item = (cls, template, value, extra) => {
       const s = el("span", cls);
-      s.append(el("b", "", String(value)), " " + label);
+      s.append(...fmtNodes(template, { n: el("b", "", String(value)), ...extra }));
       return s;
     };
     $("totals").replaceChildren(
-      item("t-on", t.available, "on duty"),
-      item("t-away", t.away, "away"),
-      item("t-off", t.offline, "offline"),
-      item("t-load", t.load + "/" + t.capacity, "load"),
-      item("t-queue", t.queued, "queued" + (t.queued ? " (oldest " + dur(oldest * 1000) + ")" : "")),
-      item("t-req", t.pending_logout_requests, "logout requests")
+      item("t-on", S.totalOn, t.available),
+      item("t-away", S.totalAway, t.away),
+      item("t-off", S.totalOff, t.offline),
+      item("t-load", S.totalLoad, t.load + "/" + t.capacity),
+      t.queued
+        ? item("t-queue", S.totalQueuedOldest, t.queued, { wait: dur(oldest * 1000) })
+        : item("t-queue", S.totalQueued, t.queued),
+      item("t-req", S.totalRequests, t.pending_logout_requests)
     );
   }
 
   function renderRequests(list) {
     const ul = $("requests");
-    $("req-count").textContent = "(" + list.length + ")";
+    $("req-count").textContent = fmt(S.count, { n: list.length });
     const wanted = new Set(list.map((r) => r.id));
     for (const li of [...ul.children]) {
       if (!li.dataset.request || !wanted.has(li.dataset.request)) li.remove();
     }
     if (!list.length) {
-      ul.replaceChildren(el("li", "empty", "None waiting."));
+      ul.replaceChildren(el("li", "empty", S.noRequests));
       return;
     }
     const have = new Set([...ul.children].map((li) => li.dataset.request));
@@ -347,16 +589,16 @@
       const li = el("li");
       li.dataset.request = r.id;
       li.dataset.agent = r.agent_id;
-      const who = el("span", "who", (a ? a.name + " (" + r.agent_id + ")" : r.agent_id));
-      who.append(el("small", "", r.id + " · asked " + r.requested_at.slice(11, 16) + " UTC" +
-        (r.attempts > 1 ? " · " + r.attempts + " tries" : "")));
-      const ok = el("button", "approve", "Approve");
+      const who = el("span", "who", a ? fmt(S.requestWho, { name: a.name, id: r.agent_id }) : r.agent_id);
+      const meta = { request: r.id, time: hhmm(r.requested_at), tries: r.attempts };
+      who.append(el("small", "", fmt(r.attempts > 1 ? S.requestMetaTries : S.requestMeta, meta)));
+      const ok = el("button", "approve", S.approve);
       ok.type = "button";
-      ok.setAttribute("aria-label", "Approve logout of " + r.agent_id);
+      ok.setAttribute("aria-label", fmt(S.approveLabel, { id: r.agent_id }));
       ok.addEventListener("click", () => decide(r.id, "approve", li));
-      const no = el("button", "deny", "Deny");
+      const no = el("button", "deny", S.deny);
       no.type = "button";
-      no.setAttribute("aria-label", "Deny logout of " + r.agent_id);
+      no.setAttribute("aria-label", fmt(S.denyLabel, { id: r.agent_id }));
       no.addEventListener("click", () => decide(r.id, "deny", li));
       li.append(who, ok, no);
       ul.append(li);
@@ -364,21 +606,13 @@
   }
 
   async function decide(id, action, li) {
-    const key = sessionStorage.getItem(KEY);
     for (const b of li.querySelectorAll("button")) b.disabled = true;
     $("req-msg").textContent = "";
     try {
-      const resp = await fetch(API + "/logout-requests/" + encodeURIComponent(id) + "/" + action, {
-        method: "POST",
-        headers: { Authorization: "Bearer " + key },
-      });
-      if (!resp.ok) {
-        $("req-msg").textContent = "Could not " + action + " " + id + ": " + (await errorText(resp));
-        for (const b of li.querySelectorAll("button")) b.disabled = false;
-      }
+      await api("POST", "/logout-requests/" + enc(id) + "/" + action);
       // on success the stream's next update removes the request and updates the seat
     } catch (e) {
-      $("req-msg").textContent = "Could not " + action + " " + id + ": the server did not answer";
+      $("req-msg").textContent = fmt(S.decideFailed[action], { request: id, why: e.message });
       for (const b of li.querySelectorAll("button")) b.disabled = false;
     }
   }
@@ -396,9 +630,9 @@
 
   function renderSkills(skills) {
     cells($("skills").tBodies[0], skills.map((s) => [
-      s.skill === null ? "(any skill)" : s.skill, s.available, s.away, s.offline,
+      s.skill === null ? S.anySkill : s.skill, s.available, s.away, s.offline,
       s.load + "/" + s.capacity, { v: s.depth, cls: s.depth ? "warn" : "" },
-      { v: s.depth ? dur(s.oldest_wait_s * 1000) : "–", cls: s.depth ? "warn" : "" },
+      { v: s.depth ? dur(s.oldest_wait_s * 1000) : S.none, cls: s.depth ? "warn" : "" },
     ]));
   }
 
@@ -414,14 +648,27 @@
       .slice(0, 10);
     const ol = $("lowest");
     if (!low.length) {
-      ol.replaceChildren(el("li", "", "Nobody scheduled yet today."));
+      ol.replaceChildren(el("li", "", S.nobodyScheduled));
       return;
     }
     ol.replaceChildren(...low.map((a) => {
       const li = el("li");
-      li.append(el("span", "pct", pct(a.utilization_today)), " " + a.id + " · " + a.team);
+      li.append(el("span", "pct", pct(a.utilization_today)), " ", fmt(S.lowestRow, a));
       return li;
     }));
+  }
+
+  // -- the chart -----------------------------------------------------------------------------
+
+  const CHART = { font: "11px system-ui, sans-serif", axis: "#a3aec0", assigned: "#93c5fd",
+    depth: "#fdba74", bar: "#60a5fa", line: "#fb923c", rule: "#334155" };
+
+  // Every label sets its own alignment: the context keeps whatever the last call left.
+  function label(g, text, x, y, align, baseline, color) {
+    g.textAlign = align;
+    g.textBaseline = baseline;
+    g.fillStyle = color;
+    g.fillText(text, x, y);
   }
 
   function renderChart() {
@@ -429,7 +676,7 @@
     const ratio = window.devicePixelRatio || 1;
     const w = canvas.clientWidth || 460;
     const h = canvas.clientHeight || 150;
-    if (canvas.width !== Math.round(w * ratio)) {
+    if (canvas.width !== Math.round(w * ratio) || canvas.height !== Math.round(h * ratio)) {
       canvas.width = Math.round(w * ratio);
       canvas.height = Math.round(h * ratio);
     }
@@ -438,32 +685,36 @@
     g.clearRect(0, 0, w, h);
     const minutes = [...model.history.values()].sort((a, b) => (a.minute < b.minute ? -1 : 1));
     const last = minutes.slice(-60);
-    const pad = { l: 30, r: 34, t: 8, b: 18 };
-    const cw = w - pad.l - pad.r;
-    const ch = h - pad.t - pad.b;
     const maxA = Math.max(5, ...last.map((m) => m.assigned));
     const maxD = Math.max(5, ...last.map((m) => m.queue_depth));
-    g.font = "11px system-ui, sans-serif";
-    g.fillStyle = "#a3aec0";
-    g.strokeStyle = "#334155";
+    g.font = CHART.font;
+    // The axes are as wide as their widest figure: labels are never cut, whatever the values.
+    const widest = (...texts) => Math.ceil(Math.max(...texts.map((t) => g.measureText(t).width)));
+    const pad = { l: widest(String(maxA), "0") + 8, r: widest(String(maxD), "0") + 8, t: 10, b: 18 };
+    const cw = w - pad.l - pad.r;
+    const ch = h - pad.t - pad.b;
+    g.strokeStyle = CHART.rule;
+    g.lineWidth = 1;
     g.beginPath();
     g.moveTo(pad.l, pad.t + ch + 0.5);
     g.lineTo(pad.l + cw, pad.t + ch + 0.5);
+    g.moveTo(pad.l, pad.t + 0.5);
+    g.lineTo(pad.l + cw, pad.t + 0.5);
     g.stroke();
-    g.fillText(String(maxA), 2, pad.t + 9);
-    g.fillText("0", 2, pad.t + ch);
-    g.textAlign = "right";
-    g.fillText(String(maxD), w - 2, pad.t + 9);
-    g.fillText("−60 min", pad.l + 44, h - 4);
-    g.fillText("now", pad.l + cw, h - 4);
+    label(g, String(maxA), pad.l - 4, pad.t, "right", "middle", CHART.assigned);
+    label(g, "0", pad.l - 4, pad.t + ch, "right", "middle", CHART.assigned);
+    label(g, String(maxD), pad.l + cw + 4, pad.t, "left", "middle", CHART.depth);
+    label(g, "0", pad.l + cw + 4, pad.t + ch, "left", "middle", CHART.depth);
+    label(g, S.chartStart, pad.l, h - 3, "left", "alphabetic", CHART.axis);
+    label(g, S.chartEnd, pad.l + cw, h - 3, "right", "alphabetic", CHART.axis);
     const slot = cw / 60;
     const offset = 60 - last.length;
-    g.fillStyle = "#60a5fa";
+    g.fillStyle = CHART.bar;
     last.forEach((m, i) => {
       const bh = (m.assigned / maxA) * ch;
       g.fillRect(pad.l + (offset + i) * slot + 1, pad.t + ch - bh, Math.max(1, slot - 2), bh);
     });
-    g.strokeStyle = "#fb923c";
+    g.strokeStyle = CHART.line;
     g.lineWidth = 2;
     g.beginPath();
     last.forEach((m, i) => {
@@ -476,19 +727,414 @@
     g.lineWidth = 1;
     const cur = last[last.length - 1];
     $("chart-now").textContent = cur
-      ? "· this minute: " + cur.assigned + " assigned, queue " + cur.queue_depth
+      ? fmt(S.chartNow, { assigned: cur.assigned, depth: cur.queue_depth })
       : "";
-    canvas.setAttribute("aria-label", "last hour per minute: " + last.reduce((s, m) => s + m.assigned, 0) +
-      " assignments; queue depth now " + (cur ? cur.queue_depth : 0));
+    canvas.setAttribute("aria-label", fmt(S.chartLabel, {
+      assigned: last.reduce((s, m) => s + m.assigned, 0), depth: cur ? cur.queue_depth : 0,
+    }));
   }
 
-  // Times in state move with the clock: refresh them every second between updates.
-  setInterval(() => {
-    if (!model.agg) return;
+  let resizeQueued = false;
+  window.addEventListener("resize", () => {
+    if (resizeQueued || !model.agg) return;
+    resizeQueued = true;
+    requestAnimationFrame(() => {
+      resizeQueued = false;
+      renderChart();
+    });
+  });
+
+  // -- filters -------------------------------------------------------------------------------
+
+  const filter = { team: "", state: "", text: "" };
+
+  function matches(a) {
+    if (filter.team && a.team !== filter.team) return false;
+    if (filter.state && a.state !== filter.state) return false;
+    if (filter.text) {
+      const q = filter.text;
+      if (!a.name.toLocaleLowerCase().includes(q) && !a.id.toLocaleLowerCase().includes(q)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  function applyFilters() {
+    let shown = 0;
+    for (const [id, t] of tiles) {
+      const a = model.agents.get(id);
+      const visible = !!a && matches(a);
+      if (t.el.hidden === visible) t.el.hidden = !visible;
+      if (visible) shown += 1;
+    }
+    for (const sec of $("seat-map").children) {
+      const any = !!sec.querySelector(".tile:not([hidden])");
+      if (sec.hidden === any) sec.hidden = !any;
+    }
+    const total = tiles.size;
+    const active = !!(filter.team || filter.state || filter.text);
+    $("seat-count").textContent = active
+      ? fmt(S.seatCountFiltered, { shown, total })
+      : fmt(S.seatCount, { total });
+    $("seat-empty").hidden = shown > 0 || total === 0;
+    keepRoving();
+  }
+
+  function renderTeamFilter(teams) {
+    const select = $("f-team");
+    const names = teams.map((t) => t.team);
+    const have = [...select.options].slice(1).map((o) => o.value);
+    if (names.join("\u0000") === have.join("\u0000")) return;
+    const chosen = select.value;
+    const options = [new Option(S.allTeams, "")];
+    for (const name of names) options.push(new Option(name, name));
+    select.replaceChildren(...options);
+    select.value = names.includes(chosen) ? chosen : "";
+    filter.team = select.value;
+  }
+
+  function readFilters() {
+    filter.team = $("f-team").value;
+    filter.state = $("f-state").value;
+    filter.text = $("f-text").value.trim().toLocaleLowerCase();
+    applyFilters();
+  }
+
+  $("filters").addEventListener("input", readFilters);
+  $("filters").addEventListener("change", readFilters);
+  $("filters").addEventListener("submit", (ev) => ev.preventDefault());
+  $("filters").addEventListener("reset", () => setTimeout(readFilters, 0));
+
+  // -- seats by keyboard: one tab stop for the whole map, arrows move inside it ----------------
+
+  let rovingId = null;
+
+  function shownTiles() {
+    return [...tiles.values()].map((t) => t.el).filter((b) => !b.hidden);
+  }
+
+  function setRoving(id) {
+    if (rovingId === id) return;
+    const old = tiles.get(rovingId);
+    if (old) old.el.tabIndex = -1;
+    rovingId = id;
+    const cur = tiles.get(id);
+    if (cur) cur.el.tabIndex = 0;
+  }
+
+  function keepRoving() {
+    const cur = tiles.get(rovingId);
+    if (cur && !cur.el.hidden) {
+      cur.el.tabIndex = 0;
+      return;
+    }
+    const first = shownTiles()[0];
+    setRoving(first ? first.dataset.agent : null);
+  }
+
+  // The tile above or below: the nearest row that way, the tile closest in x on it.
+  function vertical(list, from, dir) {
+    const r = from.getBoundingClientRect();
+    const x = r.left + r.width / 2;
+    const rects = list.map((b) => [b, b.getBoundingClientRect()]);
+    let row = null;
+    for (const [, q] of rects) {
+      const ahead = dir > 0 ? q.top > r.top + 1 : q.top < r.top - 1;
+      if (ahead && (row === null || (dir > 0 ? q.top < row : q.top > row))) row = q.top;
+    }
+    if (row === null) return null;
+    let best = null;
+    let dx = Infinity;
+    for (const [b, q] of rects) {
+      if (Math.abs(q.top - row) > 1) continue;
+      const d = Math.abs(q.left + q.width / 2 - x);
+      if (d < dx) [best, dx] = [b, d];
+    }
+    return best;
+  }
+
+  $("seat-map").addEventListener("keydown", (ev) => {
+    const from = ev.target.closest(".tile");
+    if (!from || ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    const list = shownTiles();
+    const i = list.indexOf(from);
+    let to;
+    if (ev.key === "ArrowRight") to = list[i + 1];
+    else if (ev.key === "ArrowLeft") to = list[i - 1];
+    else if (ev.key === "ArrowDown") to = vertical(list, from, 1);
+    else if (ev.key === "ArrowUp") to = vertical(list, from, -1);
+    else if (ev.key === "Home") to = list[0];
+    else if (ev.key === "End") to = list[list.length - 1];
+    else return;
+    ev.preventDefault();
+    if (to) {
+      setRoving(to.dataset.agent);
+      to.focus();
+    }
+  });
+
+  $("seat-map").addEventListener("focusin", (ev) => {
+    const t = ev.target.closest(".tile");
+    if (t) setRoving(t.dataset.agent);
+  });
+
+  $("seat-map").addEventListener("click", (ev) => {
+    const t = ev.target.closest(".tile");
+    if (t) openSeat(t.dataset.agent);
+  });
+
+  // -- the seat's details --------------------------------------------------------------------
+
+  const dialog = $("seat-dialog");
+  let seatOpen = null; // the agent shown
+  let seatToken = 0; // answers for an earlier load are dropped
+  let seatLoadedAt = 0;
+  let seatSig = "";
+  let seatReload = null;
+
+  const signature = (a) => [a.state, a.load, a.state_since, a.pending_logout_request].join("|");
+
+  function openSeat(id) {
+    const a = model.agents.get(id);
+    if (!a) return;
+    seatOpen = id;
+    seatSig = signature(a);
+    $("sd-error").textContent = "";
+    $("sd-result").replaceChildren();
+    $("sd-result").className = "sd-result";
+    hideConfirm();
+    renderSeatFacts();
+    $("sd-orders").tBodies[0].replaceChildren(loadingRow(5));
+    $("sd-orders-count").textContent = "";
+    $("sd-orders-none").hidden = true;
+    $("sd-time").replaceChildren(el("dd", "", S.loading));
+    $("sd-window").textContent = "";
+    if (!dialog.open) dialog.showModal();
+    $("sd-close").focus();
+    loadSeat();
+  }
+
+  function closeSeat() {
+    if (dialog.open) dialog.close();
+  }
+
+  function loadingRow(span) {
+    const tr = el("tr");
+    const td = el("td", "", S.loading);
+    td.colSpan = span;
+    tr.append(td);
+    return tr;
+  }
+
+  dialog.addEventListener("close", () => {
+    const id = seatOpen;
+    seatOpen = null;
+    seatToken += 1;
+    clearTimeout(seatReload);
+    const t = tiles.get(id);
+    if (t && !t.el.hidden && $("key-dialog").hidden) {
+      setRoving(id);
+      t.el.focus();
+    }
+  });
+  $("sd-close").addEventListener("click", closeSeat);
+  // Tab and Shift+Tab go round inside the dialog (the page behind it is inert).
+  dialog.addEventListener("keydown", (ev) => {
+    if (ev.key !== "Tab") return;
+    const stops = [...dialog.querySelectorAll("button, [href], input, select, textarea, [tabindex]")]
+      .filter((e) => !e.disabled && e.tabIndex >= 0 && e.checkVisibility());
+    if (!stops.length) return;
+    const first = stops[0];
+    const last = stops[stops.length - 1];
+    if (ev.shiftKey && (document.activeElement === first || !dialog.contains(document.activeElement))) {
+      ev.preventDefault();
+      last.focus();
+    } else if (!ev.shiftKey && document.activeElement === last) {
+      ev.preventDefault();
+      first.focus();
+    }
+  });
+  // A click on the backdrop (outside the dialog's box) closes it too.
+  dialog.addEventListener("click", (ev) => {
+    if (ev.target === dialog) closeSeat();
+  });
+
+  // The stream changed the open seat: show it, and reload its orders and times soon.
+  function seatChanged() {
+    const a = model.agents.get(seatOpen);
+    if (!a) return;
+    renderSeatFacts();
+    const sig = signature(a);
+    const stale = performance.now() - seatLoadedAt > 15000;
+    if (sig === seatSig && !stale) return;
+    seatSig = sig;
+    clearTimeout(seatReload);
+    seatReload = setTimeout(loadSeat, 150);
+  }
+
+  function fact(dl, term, value) {
+    const dd = el("dd");
+    if (Array.isArray(value)) dd.append(...value);
+    else dd.append(value);
+    dl.append(el("dt", "", term), dd);
+  }
+
+  function renderSeatFacts() {
+    const a = model.agents.get(seatOpen);
+    if (!a) return;
+    $("sd-title").textContent = fmt(S.seatTitle, { name: a.name, id: a.id });
+    const dl = document.createDocumentFragment();
+    fact(dl, S.factTeam, a.team);
+    const since = Date.parse(a.state_since);
+    fact(dl, S.factState, [el("span", "sd-state " + a.state, S.stateName[a.state] || a.state), " ",
+      fmt(S.factStateSince, { time: hhmm(a.state_since), ago: dur(serverNow() - since) })]);
+    if (a.reason) fact(dl, S.factReason, a.reason);
+    fact(dl, S.factLoad, fmt(S.factLoadValue, { load: a.load, capacity: a.capacity }));
+    fact(dl, S.factSkills, a.skills.length ? a.skills.join(", ") : S.factNoSkills);
+    if (a.shift_end) {
+      fact(dl, S.factShiftEnd, fmt(a.near_shift_end ? S.factShiftEndNear : S.factShiftEndValue,
+        { time: hhmm(a.shift_end) }));
+    }
+    if (a.pending_logout_request) {
+      fact(dl, S.factRequest, fmt(S.factRequestValue, { request: a.pending_logout_request }));
+    }
+    $("sd-facts").replaceChildren(dl);
+    const offline = a.state === "offline";
+    $("sd-force").hidden = offline || !$("sd-confirm").hidden;
+    if (offline && !$("sd-confirm").hidden) hideConfirm();
+  }
+
+  function orderOf(id) {
+    return api("GET", "/orders/" + enc(id)).catch(() => ({ id, status: "unknown" }));
+  }
+
+  async function loadSeat() {
+    const id = seatOpen;
+    if (id === null) return;
+    const token = ++seatToken;
+    seatLoadedAt = performance.now();
+    try {
+      const [agent, util] = await Promise.all([
+        api("GET", "/agents/" + enc(id)),
+        api("GET", "/utilization?agent_id=" + enc(id)),
+      ]);
+      const orders = await Promise.all(agent.open_orders.map(orderOf));
+      if (token !== seatToken) return;
+      $("sd-error").textContent = "";
+      renderSeatOrders(orders);
+      renderSeatTime(util);
+    } catch (e) {
+      if (token !== seatToken) return;
+      $("sd-error").textContent = fmt(S.loadFailed, { why: e.message });
+    }
+  }
+
+  function renderSeatOrders(orders) {
     const now = serverNow();
-    for (const t of tiles.values()) t.children[3].textContent = dur(now - Number(t.dataset.since));
-    $("clock").textContent = new Date(now).toISOString().slice(11, 19) + " UTC";
-  }, 1000);
+    $("sd-orders-count").textContent = fmt(S.count, { n: orders.length });
+    $("sd-orders-none").hidden = orders.length > 0;
+    $("sd-orders").hidden = orders.length === 0;
+    cells($("sd-orders").tBodies[0], orders.map((o) => {
+      const at = o.assigned_at || null;
+      return [
+        o.id, o.skill === null || o.skill === undefined ? S.anySkill : o.skill,
+        o.priority === undefined ? S.none : o.priority,
+        at ? fmt(S.clock, { time: hhmmss(at) }) : S.none,
+        at ? fmt(S.orderFor, { dur: dur(now - Date.parse(at)) }) : S.none,
+      ];
+    }));
+    for (const tr of $("sd-orders").tBodies[0].rows) tr.dataset.order = tr.cells[0].textContent;
+  }
+
+  function renderSeatTime(util) {
+    const row = util.agents[0];
+    const dl = document.createDocumentFragment();
+    const item = (key, term, value) => {
+      const dd = el("dd", "", value);
+      dd.dataset.time = key;
+      dl.append(el("dt", "", term), dd);
+    };
+    item("on_duty", S.timeOnDuty, longDur(row ? row.on_duty_s : 0));
+    item("away", S.timeAway, longDur(row ? row.away_s : 0));
+    item("outside_schedule", S.timeOutside, longDur(row ? row.outside_schedule_s : 0));
+    item("scheduled", S.timeScheduled, longDur(row ? row.scheduled_s : 0));
+    item("utilization", S.timeUtil, pct(row ? row.utilization : null));
+    $("sd-time").replaceChildren(dl);
+    $("sd-window").textContent = fmt(S.timeWindow, {
+      timezone: util.timezone, from: util.from.slice(0, 10) + " " + hhmm(util.from),
+    });
+  }
+
+  // -- force logout: ask, then do it and show where the orders went ---------------------------
+
+  function hideConfirm() {
+    $("sd-confirm").hidden = true;
+    $("sd-force-yes").disabled = false;
+    $("sd-force-no").disabled = false;
+    const a = model.agents.get(seatOpen);
+    $("sd-force").hidden = !a || a.state === "offline";
+  }
+
+  $("sd-force").addEventListener("click", () => {
+    const a = model.agents.get(seatOpen);
+    if (!a) return;
+    $("sd-confirm-q").textContent = fmt(S.forceAsk, { name: a.name, id: a.id, load: a.load });
+    $("sd-result").replaceChildren();
+    $("sd-force").hidden = true;
+    $("sd-confirm").hidden = false;
+    $("sd-force-no").focus();
+  });
+
+  $("sd-force-no").addEventListener("click", () => {
+    hideConfirm();
+    $("sd-force").focus();
+  });
+
+  $("sd-force-yes").addEventListener("click", async () => {
+    const id = seatOpen;
+    const a = model.agents.get(id);
+    if (!a) return;
+    $("sd-force-yes").disabled = true;
+    $("sd-force-no").disabled = true;
+    const result = $("sd-result");
+    try {
+      const done = await api("POST", "/agents/" + enc(id) + "/force-logout");
+      const moved = await Promise.all(done.reassigned.map(orderOf));
+      if (seatOpen !== id) return;
+      const vars = { name: a.name, id };
+      const items = moved.map((o) => el("li", "", movedText(o)));
+      const list = el("ul");
+      list.append(...items);
+      result.className = "sd-result done";
+      result.replaceChildren(el("p", "", fmt(items.length ? S.forceDone : S.forceDoneNone, vars)));
+      if (items.length) result.append(list);
+      hideConfirm();
+      $("sd-force").hidden = true;
+      $("sd-close").focus();
+      loadSeat();
+    } catch (e) {
+      if (seatOpen !== id) return;
+      result.className = "sd-result failed";
+      result.replaceChildren(el("p", "", fmt(S.forceFailed, { id, why: e.message })));
+      hideConfirm();
+      $("sd-force").focus();
+    }
+  });
+
+  function movedText(o) {
+    if (o.status === "assigned" && o.agent_id) {
+      const to = model.agents.get(o.agent_id);
+      const who = to ? fmt(S.requestWho, { name: to.name, id: to.id }) : o.agent_id;
+      return fmt(S.forceMovedTo, { order: o.id, agent: who });
+    }
+    if (o.status === "queued") {
+      return o.skill === null || o.skill === undefined
+        ? fmt(S.forceMovedAnyQueue, { order: o.id })
+        : fmt(S.forceMovedQueue, { order: o.id, skill: o.skill });
+    }
+    return fmt(S.forceMovedOther, { order: o.id, status: o.status });
+  }
 
   connect();
 })();

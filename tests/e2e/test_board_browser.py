@@ -13,128 +13,49 @@ README's picture is made this way).
 from __future__ import annotations
 
 import os
-import random
 import re
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from collections.abc import Iterator
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from .support import Server, add_shifts, at, future_day, make_key, ok, set_clock
+from .boardkit import SEATS, TEAMS, Floor, Tabs, build_floor, open_board, open_live, tabs, tile
+from .conftest import CHROMIUM, CHROMIUM_ARGS
+from .support import Server, at, future_day, make_key, ok, set_clock
 
 pytestmark = pytest.mark.e2e
 
-SEATS = 400
-TEAMS = ("north", "south", "east", "west", "central")
-SKILLS = (["pre-sale"], ["after-sale"], ["pre-sale", "after-sale"], ["billing"])
 UPDATE_MS = 1000  # the issue: a change shows on the board within a second
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
+def board(browser: Browser, floor: Floor) -> Iterator[Tabs]:
+    """Tabs on the floor's server; the test fails on any fault they show that it did not allow."""
+    with tabs(browser, floor.server.base_url) as t:
+        yield t
+
+
+@pytest.fixture
+def page(board: Tabs) -> Page:
     """A fresh tab (fresh session storage) at 1920x1080, the floor's big screen."""
-    context = browser.new_context(viewport={"width": 1920, "height": 1080})
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
-        yield pg
-    finally:
-        context.close()
-    assert errors == [], f"the page threw: {errors}"
-
-
-def parallel(fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
-    """Many requests at once: they share group commits, so setting up 400 seats is quick."""
-    with ThreadPoolExecutor(8) as pool:
-        return list(pool.map(fn, items))
-
-
-@dataclass
-class Floor:
-    server: Server
-    admin: httpx.Client
-    sup_key: str
-    platform: httpx.Client
-    day: date
-    ids: list[str]
-
-    def client(self, key: str) -> httpx.Client:
-        return self.server.client(key)
-
-
-def _traffic(f: Floor, rng: random.Random, minutes: int) -> None:
-    """`minutes` of orders at the shift change: a batch each minute, some completed."""
-    n = 0
-    open_orders: list[str] = []
-    for minute in range(minutes):
-        set_clock(f.admin, at(f.day, f"13:{60 - minutes + minute:02d}:00"))
-        batch = []
-        for _ in range(rng.randint(25, 70) + minute):
-            n += 1
-            skill = rng.choices(["pre-sale", "after-sale", "billing", None], (3, 3, 5, 1))[0]
-            batch.append({"id": f"o{n:05d}", "skill": skill, "priority": rng.randint(0, 3)})
-        results = ok(f.platform.post("/v1/orders:batch", json={"orders": batch}))["results"]
-        open_orders += [r["id"] for r in results if r.get("status") == "assigned"]
-        rng.shuffle(open_orders)
-        done, open_orders = open_orders[: rng.randint(20, 45)], open_orders[45:]
-        parallel(lambda o: ok(f.platform.post(f"/v1/orders/{o}/complete")), done)
+    return board.open(1920, 1080)
 
 
 @pytest.fixture(scope="module")
 def floor(shared_server: Server) -> Floor:
     """400 agents in five teams, on shift since 08:00 (some until 14:00), logged in at
-    different times, some away; an hour of traffic up to 13:56 leaves loads and queues."""
-    srv = shared_server
-    admin = srv.client(srv.admin_key)
-    day = future_day()
-    rng = random.Random(4)
-    set_clock(admin, at(day, "07:55"))
-    ids = [f"a{i:03d}" for i in range(1, SEATS + 1)]
-
-    def put(i: int) -> None:
-        body = {"name": f"Agent {i + 1}", "team": TEAMS[i % len(TEAMS)],
-                "skills": SKILLS[i % len(SKILLS)], "capacity": 3 + i % 3}  # fmt: skip
-        r = admin.put(f"/v1/agents/{ids[i]}", json=body)
-        assert r.status_code == 201, r.text
-
-    parallel(put, list(range(SEATS)))
-    add_shifts(admin, *[(a, at(day, "08:00"), at(day, "14:00" if i % 9 == 0 else "16:00"))
-                        for i, a in enumerate(ids)])  # fmt: skip
-    late = {a for i, a in enumerate(ids) if i % 7 == 3}
-    set_clock(admin, at(day, "08:00"))
-    parallel(lambda a: ok(admin.post(f"/v1/agents/{a}/login")), [a for a in ids if a not in late])
-    set_clock(admin, at(day, "10:40"))
-    parallel(lambda a: ok(admin.post(f"/v1/agents/{a}/login")), sorted(late))
-    away = [a for i, a in enumerate(ids) if i % 13 == 5]
-    set_clock(admin, at(day, "11:30"))
-    parallel(lambda a: ok(admin.post(f"/v1/agents/{a}/away", json={"reason": "break"})), away)
-    set_clock(admin, at(day, "12:30"))
-    parallel(lambda a: ok(admin.post(f"/v1/agents/{a}/available")), away[::2])
-    f = Floor(srv, admin, make_key(admin, "supervisor"), srv.client(make_key(admin, "platform")),
-              day, ids)  # fmt: skip
-    _traffic(f, rng, minutes=30 if os.environ.get("SEATFLOW_SCREENSHOT") else 8)
-    return f
+    different times, some away; traffic up to 13:59 leaves loads (and queues, for the picture)."""
+    return build_floor(shared_server, 30 if os.environ.get("SEATFLOW_SCREENSHOT") else 8)
 
 
-def open_board(page: Page, base_url: str, key: str) -> None:
-    page.goto(f"{base_url}/board")
-    dialog = page.get_by_role("dialog")
-    expect(dialog).to_be_visible()
-    page.get_by_label("Supervisor key").fill(key)
-    page.get_by_role("button", name="Open board").click()
-
-
-def tile(page: Page, agent_id: str) -> Any:
-    return page.locator(f'.tile[data-agent="{agent_id}"]')
-
-
-def test_the_page_asks_for_a_key_and_rejects_a_wrong_one(page: Page, floor: Floor) -> None:
+def test_the_page_asks_for_a_key_and_rejects_a_wrong_one(
+    board: Tabs, page: Page, floor: Floor
+) -> None:
+    # The stream refuses the wrong keys (the browser logs each refusal): nothing else may fail.
+    board.allow(r"^(401|403) GET http://[^/]+/v1/board/stream$")
+    board.allow(
+        r"^console error: Failed to load resource: .* status of (401|403) .*/v1/board/stream"
+    )
     base = floor.server.base_url
     open_board(page, base, "not-a-key")
     expect(page.get_by_role("dialog")).to_be_visible()
@@ -189,7 +110,7 @@ def test_it_shows_400_seats_by_state_with_queues_and_teams(page: Page, floor: Fl
         ok(floor.platform.post("/v1/orders:batch", json={"orders": extra}))
         expect(page.locator("#requests li[data-request]")).to_have_count(2)
         expect(page.locator(".tile.offline")).to_have_count(6)
-        page.wait_for_timeout(500)
+        page.wait_for_timeout(1200)  # changed seats flash for 0.6 s: let them settle
         page.screenshot(path=shot)
 
 
@@ -227,8 +148,12 @@ def test_approving_a_pending_logout_request_takes_the_agent_offline(
     assert [r["decided_by"] for r in request if r["id"] == held["id"]] != [], request
 
 
-def test_deny_keeps_the_agent_on_and_a_failed_action_says_why(page: Page, floor: Floor) -> None:
+def test_deny_keeps_the_agent_on_and_a_failed_action_says_why(
+    board: Tabs, page: Page, floor: Floor
+) -> None:
     agent_id = "a006"
+    board.allow(r"^409 POST http://[^/]+/v1/logout-requests/[^/]+/deny$")  # the lost race
+    board.allow(r"^console error: Failed to load resource: .* status of 409 .*/deny")
     open_board(page, floor.server.base_url, floor.sup_key)
     held = ok(floor.admin.post(f"/v1/agents/{agent_id}/logout"), 202)["logout_request"]
     row = page.locator(f'#requests li[data-request="{held["id"]}"]')
@@ -251,7 +176,17 @@ def test_deny_keeps_the_agent_on_and_a_failed_action_says_why(page: Page, floor:
     expect(tile(page, agent_id)).to_have_attribute("data-state", "offline", timeout=UPDATE_MS)
 
 
-def test_the_reconnect_state_shows_while_the_server_is_down(page: Page, server: Server) -> None:
+def test_the_reconnect_state_shows_while_the_server_is_down(
+    browser: Browser, server: Server
+) -> None:
+    with tabs(browser, server.base_url) as own:
+        # While the server is down the page's attempts to reconnect are refused (and logged).
+        own.allow(r"^request failed: http://[^/]+/v1/(board/stream|admin/clock) \(net::ERR_")
+        own.allow(r"^console error: Failed to load resource: net::ERR_CONNECTION_REFUSED")
+        _reconnects(own.open(1920, 1080), server)
+
+
+def _reconnects(page: Page, server: Server) -> None:
     admin = server.client(server.admin_key)
     set_clock(admin, at(future_day(), "09:00"))
     r = admin.put("/v1/agents/r1", json={"name": "R", "team": "north", "capacity": 2})
@@ -270,3 +205,33 @@ def test_the_reconnect_state_shows_while_the_server_is_down(page: Page, server: 
     expect(conn).to_have_text("Live", timeout=10_000)
     ok(admin.post("/v1/agents/r1/login"))  # and it is live again, not just connected
     expect(tile(page, "r1")).to_have_attribute("data-state", "available", timeout=UPDATE_MS)
+
+
+def test_loading_and_using_the_board_logs_no_error_at_all(browser: Browser, floor: Floor) -> None:
+    """A browser that never saw the board before: it asks for a favicon once (a 404 was logged
+    as a console error). Loading, opening a seat, filtering and closing log nothing."""
+    fresh = browser.browser_type.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    try:
+        with tabs(fresh, floor.server.base_url) as board:
+            page = board.open(1440)
+            open_live(page, floor)
+            page.wait_for_timeout(1000)  # the icon request, if any, comes after the load
+            assert board.problems == [], f"while loading: {board.problems}"
+            tile(page, "a050").click()
+            expect(page.locator("#sd-time dd")).to_have_count(5)
+            page.keyboard.press("Escape")
+            page.get_by_label("Team", exact=True).select_option("west")
+            page.get_by_label("Agent", exact=True).fill("agent 1")
+            expect(page.locator("#seat-count")).to_have_text(re.compile(r"^\(\d+ of 400\)$"))
+            page.get_by_role("button", name="Clear filters").click()
+            expect(page.locator("#seat-count")).to_have_text("(400)")
+            assert board.problems == [], f"while using it: {board.problems}"
+            icon = page.evaluate(
+                """async () => { const link = document.querySelector('link[rel~="icon"]');
+                      if (!link) return null;
+                      const img = new Image(); img.src = link.href; await img.decode();
+                      return {href: link.href.slice(0, 19), width: img.naturalWidth}; }"""
+            )
+            assert icon is not None and icon["width"] > 0, icon  # an icon the page can show
+    finally:
+        fresh.close()
