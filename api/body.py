@@ -79,11 +79,12 @@ async def read_json(request: Request, decoder: msgspec.json.Decoder[T]) -> T:
 # -- ids in paths and bodies -----------------------------------------------------------
 
 MAX_ID = 128
-_AGENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]*$")
+# fullmatch, not ^...$: "$" also matches before a final newline, so "a1\n" would pass.
+_AGENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]*")
 
 
 def check_agent_id(agent_id: str, field: str = "agent_id") -> str:
-    if not 1 <= len(agent_id) <= MAX_ID or not _AGENT_ID.match(agent_id):
+    if not 1 <= len(agent_id) <= MAX_ID or not _AGENT_ID.fullmatch(agent_id):
         raise Invalid(
             field,
             f"{field} {agent_id[: MAX_ID + 1]!r} must be 1..{MAX_ID} characters of letters, digits "

@@ -26,13 +26,14 @@ def day_start(now_ms: int, timezone: str) -> int:
     return int(midnight.timestamp()) * 1000
 
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+# fullmatch and ASCII digits: "$" would let a final newline in, \d alone any script's digits.
+_MONTH = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
+_WEEK = re.compile(r"(\d{4})-W(\d{2})", re.ASCII)
 
 
 def parse_month(text: str, field: str = "month") -> date:
     """'2026-11' -> date(2026, 11, 1); a 422 naming `field` otherwise."""
-    m = _MONTH.match(text)
+    m = _MONTH.fullmatch(text)
     if m is None or not 1 <= int(m[2]) <= 12 or int(m[1]) < 1970:
         raise Invalid(field, f"{field} {text[:40]!r} is not a month like '2026-11'")
     return date(int(m[1]), int(m[2]), 1)
@@ -52,7 +53,7 @@ def month_text(first: date) -> str:
 
 def parse_week(text: str, field: str = "week") -> date:
     """'2026-W48' -> the Monday of that ISO week; a 422 naming `field` otherwise."""
-    m = _WEEK.match(text)
+    m = _WEEK.fullmatch(text)
     if m is not None and int(m[1]) >= 1970:
         try:
             return date.fromisocalendar(int(m[1]), int(m[2]), 1)

@@ -19,7 +19,7 @@ MAX_TIERS = 20
 MAX_THRESHOLD = 1_000_000_000
 # 10^9 orders at 10^8 cents stays below 2^63 (int64) with room to sum 90 agents.
 MAX_RATE_CENTS = 100_000_000
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_CURRENCY = re.compile(r"[A-Z]{3}")  # fullmatch: "$" would let a final newline in
 
 
 @dataclass(slots=True, frozen=True)
@@ -46,7 +46,7 @@ def check_scheme(
 ) -> Scheme:
     """Validate a scheme; the 422 names the first bad field (`rates_cents[2]`)."""
     parse_month(effective_from, "effective_from")
-    if not _CURRENCY.match(currency):
+    if not _CURRENCY.fullmatch(currency):
         raise Invalid("currency", f"currency {currency[:20]!r} is not an ISO 4217 code like 'CNY'")
     if len(thresholds) > MAX_TIERS:
         raise Invalid("thresholds", f"at most {MAX_TIERS} thresholds, got {len(thresholds)}")

@@ -204,3 +204,27 @@ async def test_settings_are_validated_and_partial(api: Api) -> None:
     r = await api.call("PUT", "/v1/settings", json={"language": "fr"})
     assert error(r, 422, "invalid_field")["message"] == "language 'fr' is not one of en, zh-CN"
     assert (await api.ok("PUT", "/v1/settings", json={"language": "zh-CN"}))["language"] == "zh-CN"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("PUT", "/v1/agents/a1%0A", {"name": "A", "team": "t", "skills": [], "capacity": 1},
+         "agent_id"),
+        ("GET", "/v1/payroll/2026-11%0A", None, "month"),
+        ("GET", "/v1/payroll/%EF%BC%92%EF%BC%90%EF%BC%92%EF%BC%96-11", None, "month"),  # ２０２６
+        ("GET", "/v1/contests/2026-W48%0A", None, "week"),
+        ("GET", "/v1/warnings/2026-%D9%A1%D9%A1", None, "month"),  # Arabic-Indic ١١
+        ("PUT", "/v1/payroll/scheme", {"effective_from": "2026-11", "currency": "CNY\n",
+                                      "thresholds": [], "rates_cents": [1]}, "currency"),
+        ("POST", "/v1/admin/clock", {"set": "２０２６-11-23T08:00:00Z"}, "set"),
+    ],
+)  # fmt: skip
+async def test_loose_text_is_refused_by_the_letter(
+    api: Api, method: str, path: str, body: object, field: str
+) -> None:
+    """A final newline, another script's digits: a 422 naming the field, nothing journaled."""
+    before = len(api.journal.records)
+    r = await api.call(method, path, **({} if body is None else {"json": body}))
+    assert error(r, 422, "invalid_field")["detail"] == {"field": field}, r.text
+    assert len(api.journal.records) == before
