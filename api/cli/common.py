@@ -13,6 +13,14 @@ log = logging.getLogger("seatflow")
 EXIT_USAGE = 2
 
 
+def shown(text: str) -> str:
+    """Text from the journal as a terminal may show it: a control character (an escape
+    sequence that clears the screen or retitles the window) appears escaped, never runs."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
 def fail(message: str) -> int:
     print(f"seatflow: {message}", file=sys.stderr)
     return EXIT_USAGE

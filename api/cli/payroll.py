@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from api.cli import stores
+from api.cli.common import shown
 from engine.errors import SeatflowError
 from engine.i18n import LANGUAGES
 
@@ -56,6 +57,7 @@ def _pct(x: float | None) -> str:
 def _table(report, lang: str) -> str:  # type: ignore[no-untyped-def]
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from engine.i18n import strings
 
@@ -77,8 +79,8 @@ def _table(report, lang: str) -> str:  # type: ignore[no-untyped-def]
     ):
         table.add_column(t[key], justify="left" if key in ("agent", "team") else "right")
     for r in report.agents:
-        table.add_row(
-            r.agent_id, r.team, str(r.completed), _money(r.payout_cents),
+        table.add_row(  # user text as Text: rich would read "[link=...]" in a str as markup
+            Text(shown(r.agent_id)), Text(shown(r.team)), str(r.completed), _money(r.payout_cents),
             f"{r.on_duty_s / 3600:.2f}", _pct(r.utilization), _pct(r.accuracy),
             str(r.logout_requests), str(r.forced_logouts),
         )  # fmt: skip

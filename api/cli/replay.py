@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from api.cli import stores
-from api.cli.common import fail
+from api.cli.common import fail, shown
 from engine.clock import RealClock
 from engine.core import Engine
 from presence.timeutil import format_time
@@ -31,7 +31,7 @@ def _summary(engine: Engine, records: int, took: float) -> list[str]:
     state = engine.state
     status = Counter(SHOWN_STATUS[o.status] for o in state.orders.values())
     queues = [
-        f"{'(no skill)' if skill is None else skill} {depth}"
+        f"{'(no skill)' if skill is None else shown(skill)} {depth}"
         for skill, depth, _ in sorted(state.queues.depths(), key=lambda q: str(q[0]))
     ]
     pending = [r for r in state.requests.values() if r.status == "pending"]
@@ -42,7 +42,7 @@ def _summary(engine: Engine, records: int, took: float) -> list[str]:
         f"orders         {len(state.orders)}: {_counts(status)}",
         f"queues         {', '.join(queues) or 'empty'}",
         f"logout pending {len(pending)}"
-        + (f": {', '.join(f'{r.id} ({r.agent_id})' for r in pending)}" if pending else ""),
+        + (f": {', '.join(f'{r.id} ({shown(r.agent_id)})' for r in pending)}" if pending else ""),
         f"keys           {len(state.keys)}",
     ]
 

@@ -123,3 +123,34 @@ def test_serve_refuses_a_start_it_cannot_use_before_it_touches_anything(
     assert main(["serve", "--data", str(data), *args]) == 2
     assert says in capsys.readouterr().err
     assert not data.exists(), "a refused serve must not create its data directory"
+
+
+def test_replay_and_payroll_never_pass_terminal_control_or_markup_from_the_journal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A platform's skill or an admin's team name reaches an operator's terminal as text."""
+    clear_and_retitle = "\x1b]0;pwned\x07\x1b[2J"
+    link = "[link=http://evil.example]click[/link]"
+
+    async def seed() -> None:
+        clock = ManualClock(parse_time("2026-11-23T09:00:00Z"))
+        engine = Engine(SqliteJournal.in_dir(tmp_path), clock)
+        await engine.execute(cmd.SetPayrollScheme("2026-11", "CNY", [], [100]))
+        await engine.execute(cmd.UpsertAgent("a1", "Ann", link, ["pre"], 1))
+        await engine.execute(cmd.Login("a1"))
+        orders = [cmd.NewOrder(o, "pre", 0, b"\0" * 16) for o in ("o1",)]
+        await engine.execute(cmd.SubmitOrders(orders))
+        await engine.execute(cmd.CompleteOrder("o1"))
+        queued = cmd.NewOrder("o2", clear_and_retitle, 0, b"\1" * 16)
+        await engine.execute(cmd.SubmitOrders([queued]))
+        await engine.close()
+
+    asyncio.run(seed())
+    assert main(["replay", "--data", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out
+    assert "\\x1b]0;pwned\\x07\\x1b[2J 1" in out  # the queue, shown escaped
+    assert main(["payroll", "2026-11", "--data", str(tmp_path)]) == 0
+    table = capsys.readouterr().out
+    assert "\x1b" not in table
+    assert "│ [link=http://evil.examp" in table  # the markup shows as text: it did not run
