@@ -25,6 +25,16 @@ from engine.journal import JournalError
 
 JOURNAL_FILE = "journal.sqlite3"
 LOCK_FILE = "seatflow.lock"
+# The journal holds who worked when and what they are paid: its owner's eyes only.
+DIR_MODE, FILE_MODE = 0o700, 0o600
+SQLITE_SIDE_FILES = ("-wal", "-shm")
+
+
+def private_dir(data: Path) -> Path:
+    """The data directory, made (or tightened to) readable by its owner only."""
+    data.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    os.chmod(data, DIR_MODE)
+    return data
 
 
 class DataDirLocked(Exception):
@@ -33,8 +43,9 @@ class DataDirLocked(Exception):
 
 def lock_data_dir(data: Path) -> int:
     """Take the data directory for this process; the lock dies with the process."""
-    data.mkdir(parents=True, exist_ok=True)
-    fd = os.open(data / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    private_dir(data)
+    fd = os.open(data / LOCK_FILE, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    os.fchmod(fd, FILE_MODE)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -50,6 +61,12 @@ def lock_data_dir(data: Path) -> int:
 class SqliteJournal:
     def __init__(self, path: Path) -> None:
         self.path = path
+        # SQLite gives its -wal and -shm files the database file's mode: make that 0600 first.
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE))
+        for p in (path, *(Path(f"{path}{side}") for side in SQLITE_SIDE_FILES)):
+            if p.exists():  # files of an older seatflow were 0644; a reader who is not
+                with contextlib.suppress(PermissionError):  # their owner cannot tighten them
+                    os.chmod(p, FILE_MODE)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
@@ -66,8 +83,7 @@ class SqliteJournal:
 
     @classmethod
     def in_dir(cls, data: Path) -> SqliteJournal:
-        data.mkdir(parents=True, exist_ok=True)
-        return cls(data / JOURNAL_FILE)
+        return cls(private_dir(data) / JOURNAL_FILE)
 
     def replay(self, after: int = 0) -> Iterator[tuple[int, bytes]]:
         cur = self._db.execute("SELECT seq, data FROM journal WHERE seq > ? ORDER BY seq", (after,))

@@ -74,10 +74,29 @@ def _start_clock(engine: Engine, start_ms: int | None) -> None:
         )
 
 
+MIN_ADMIN_KEY = 16  # characters: the key that can do everything must not be guessable
+
+
+def _admin_key() -> str | None:
+    """SEATFLOW_ADMIN_KEY, or None; raises ValueError saying why a key is refused."""
+    key = os.environ.get("SEATFLOW_ADMIN_KEY") or None
+    if key is not None and len(key) < MIN_ADMIN_KEY:
+        raise ValueError(
+            f"SEATFLOW_ADMIN_KEY is {len(key)} characters; an admin key needs at least "
+            f"{MIN_ADMIN_KEY} (make one with: python3 -c "
+            "'import secrets; print(secrets.token_urlsafe(24))')"
+        )
+    return key
+
+
 def run(args: argparse.Namespace) -> int:
     start = _start_ms(args)
     if isinstance(start, str):
         return fail(start)
+    try:
+        admin_key = _admin_key()
+    except ValueError as exc:
+        return fail(str(exc))
     args.start_ms = start
     lock: int | None = None
     if args.redis:
@@ -97,7 +116,6 @@ def run(args: argparse.Namespace) -> int:
     from api.auth import catch_up_for_new_keys
     from api.fastpath import with_fast_path
 
-    admin_key = os.environ.get("SEATFLOW_ADMIN_KEY") or None
     if admin_key is None:
         log.warning(
             "SEATFLOW_ADMIN_KEY is not set: only keys created with 'seatflow keys create' work"

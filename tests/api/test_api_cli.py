@@ -154,3 +154,15 @@ def test_replay_and_payroll_never_pass_terminal_control_or_markup_from_the_journ
     table = capsys.readouterr().out
     assert "\x1b" not in table
     assert "│ [link=http://evil.examp" in table  # the markup shows as text: it did not run
+
+
+def test_serve_refuses_a_short_admin_key_before_it_touches_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEATFLOW_ADMIN_KEY", "dev-admin-key")
+    data = tmp_path / "data"
+    assert main(["serve", "--data", str(data)]) == 2
+    err = capsys.readouterr().err
+    assert "SEATFLOW_ADMIN_KEY is 13 characters; an admin key needs at least 16" in err
+    assert "secrets.token_urlsafe" in err
+    assert not data.exists()

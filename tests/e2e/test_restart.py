@@ -169,7 +169,7 @@ def test_a_second_server_on_the_same_data_is_refused(server: Server, admin: http
         [SEATFLOW, "serve", "--host", "127.0.0.1", "--port", str(port),
          "--data", str(server.data_dir), "--clock", "manual"],
         capture_output=True, text=True, timeout=30,
-        env={**os.environ, "SEATFLOW_ADMIN_KEY": "other"},
+        env={**os.environ, "SEATFLOW_ADMIN_KEY": "another-admin-key-0123"},
     )  # fmt: skip
     assert second.returncode != 0, second.stderr
     assert "in use" in second.stderr or "lock" in second.stderr.lower(), second.stderr

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from engine.fingerprint import canonical, fingerprint
-from engine.sqlite_journal import DataDirLocked, SqliteJournal, lock_data_dir
+from engine.sqlite_journal import JOURNAL_FILE, DataDirLocked, SqliteJournal, lock_data_dir
 
 REPLAY_SCRIPT = textwrap.dedent(
     """
@@ -79,3 +79,39 @@ def test_lock_data_dir_refuses_a_second_holder(tmp_path: Path) -> None:
     finally:
         os.close(fd)
     os.close(lock_data_dir(tmp_path))  # free again once the holder is gone
+
+
+def _mode(path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+async def test_the_data_directory_and_its_files_are_the_owners_only(tmp_path):
+    data = tmp_path / "data"
+    lock = lock_data_dir(data)
+    try:
+        journal = SqliteJournal.in_dir(data)
+        await journal.append(b"record")
+        await journal.flush()
+        files = sorted(p.name for p in data.iterdir())
+        assert files == ["journal.sqlite3", "journal.sqlite3-shm", "journal.sqlite3-wal",
+                         "seatflow.lock"]  # fmt: skip
+        assert {p.name: _mode(p) for p in data.iterdir()} == dict.fromkeys(files, 0o600)
+        assert _mode(data) == 0o700
+        await journal.close()
+    finally:
+        os.close(lock)
+
+
+async def test_files_an_older_seatflow_left_readable_are_tightened_on_open(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    path = data / JOURNAL_FILE
+    journal = SqliteJournal(path)
+    await journal.append(b"record")
+    await journal.close()
+    os.chmod(data, 0o755)
+    os.chmod(path, 0o644)
+    journal = SqliteJournal.in_dir(data)
+    assert _mode(path) == 0o600 and _mode(data) == 0o700
+    assert [data for _, data in journal.replay()] == [b"record"]
+    await journal.close()
