@@ -70,6 +70,16 @@ def decode(decoder: msgspec.json.Decoder[T], data: bytes) -> T:
         raise validation_error(exc) from None
     except msgspec.DecodeError as exc:
         raise MalformedJson(f"request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise too_deep("request body") from None
+
+
+class TooDeep(MalformedJson):
+    """Valid JSON, maybe, but nested deeper than msgspec decodes (it stops near 1,000)."""
+
+
+def too_deep(what: str) -> TooDeep:
+    return TooDeep(f"{what} is JSON nested too deeply to decode (about 1,000 levels at most)")
 
 
 async def read_json(request: Request, decoder: msgspec.json.Decoder[T]) -> T:

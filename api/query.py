@@ -4,16 +4,26 @@ from __future__ import annotations
 
 from api.body import check_agent_id
 from engine.errors import Invalid
-from presence.timeutil import parse_time
+from presence.timeutil import TIME_MAX, TIME_MIN, format_time, parse_time
 
 FAR = 1 << 62
 
 
 def time_field(text: str, field: str) -> int:
+    """A time from a body, a query or the test clock: RFC 3339, inside [1970, 2200)."""
     try:
-        return parse_time(text)
+        at = parse_time(text)
     except ValueError as exc:
         raise Invalid(field, f"{field}: {exc}") from None
+    return in_range(at, field, text)
+
+
+def in_range(at: int, field: str, text: object) -> int:
+    """A 422 for a time outside what seatflow keeps (and can format): 1970 .. 2200."""
+    if not TIME_MIN <= at < TIME_MAX:
+        first, end = format_time(TIME_MIN)[:10], format_time(TIME_MAX)[:10]
+        raise Invalid(field, f"{field} {str(text)[:40]!r} is outside {first} .. {end}")
+    return at
 
 
 def parse_bound(

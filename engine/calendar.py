@@ -27,6 +27,7 @@ def day_start(now_ms: int, timezone: str) -> int:
 
 
 # fullmatch and ASCII digits: "$" would let a final newline in, \d alone any script's digits.
+YEAR_MIN, YEAR_END = 1970, 2200  # months and weeks as times: [1970-01-01, 2200-01-01)
 _MONTH = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
 _WEEK = re.compile(r"(\d{4})-W(\d{2})", re.ASCII)
 
@@ -34,7 +35,7 @@ _WEEK = re.compile(r"(\d{4})-W(\d{2})", re.ASCII)
 def parse_month(text: str, field: str = "month") -> date:
     """'2026-11' -> date(2026, 11, 1); a 422 naming `field` otherwise."""
     m = _MONTH.fullmatch(text)
-    if m is None or not 1 <= int(m[2]) <= 12 or int(m[1]) < 1970:
+    if m is None or not 1 <= int(m[2]) <= 12 or not YEAR_MIN <= int(m[1]) < YEAR_END:
         raise Invalid(field, f"{field} {text[:40]!r} is not a month like '2026-11'")
     return date(int(m[1]), int(m[2]), 1)
 
@@ -54,7 +55,7 @@ def month_text(first: date) -> str:
 def parse_week(text: str, field: str = "week") -> date:
     """'2026-W48' -> the Monday of that ISO week; a 422 naming `field` otherwise."""
     m = _WEEK.fullmatch(text)
-    if m is not None and int(m[1]) >= 1970:
+    if m is not None and YEAR_MIN <= int(m[1]) < YEAR_END:
         try:
             return date.fromisocalendar(int(m[1]), int(m[2]), 1)
         except ValueError:

@@ -36,7 +36,7 @@ class Settings:
                 raise Invalid(name, f"{name} {value} is out of range 0..{MAX_WINDOW_S}")
         try:
             ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "America" is a folder
             raise Invalid(
                 "timezone", f"timezone {self.timezone!r} is not an IANA zone name"
             ) from None

@@ -38,10 +38,9 @@ def parse_time(text: str) -> int:
     # fromisoformat takes at most 6 fraction digits; milliseconds are all we keep.
     iso = text[:19] + fraction[:7] + ("+00:00" if match["offset"] in "Zz" else match["offset"])
     try:
-        dt = datetime.fromisoformat(iso)
-    except ValueError:
+        return (datetime.fromisoformat(iso) - _EPOCH) // _ONE_MS
+    except (ValueError, OverflowError):  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC
         raise ValueError(bad) from None
-    return (dt - _EPOCH) // _ONE_MS
 
 
 @lru_cache(maxsize=256)

@@ -15,13 +15,13 @@ from api.body import check_agent_id, read_json
 from api.context import answer_read, engine_of, run
 from api.errors import json_response
 from api.openapi import route_doc
-from api.query import time_field
+from api.query import in_range, time_field
 from api.schemas import ClockIn, KeyIn, SettingsIn
 from engine import commands as cmd
 from engine.core import Center
 from engine.errors import Invalid
 from engine.views import ClockView, KeyView, SettingsView, settings_view
-from presence.timeutil import format_time
+from presence.timeutil import TIME_MAX, TIME_MIN, format_time
 
 router = APIRouter(tags=["administration"])
 
@@ -58,9 +58,14 @@ def _clock_target(engine: Center, body: ClockIn) -> int:
     if body.set is not UNSET:
         return time_field(body.set, "set")
     advance = body.advance_s
-    if isinstance(advance, bool) or not isinstance(advance, int | float) or advance < 0:
+    if (
+        isinstance(advance, bool)
+        or not isinstance(advance, int | float)
+        or not 0 <= advance < (TIME_MAX - TIME_MIN) / 1000  # also refuses NaN and infinity
+    ):
         raise Invalid("advance_s", f"advance_s must be a number of seconds >= 0, got {advance}")
-    return engine.now() + round(advance * 1000)
+    to = engine.now() + round(advance * 1000)
+    return in_range(to, "advance_s", f"{advance} s from now")
 
 
 @router.post("/v1/admin/clock", **route_doc({200: ClockView}, ClockIn, "400 401 403 409 413 422"))

@@ -154,11 +154,16 @@ def _flag(text: str | None, field: str, *, default: bool) -> bool:
     return text in ("true", "1")
 
 
+def _ascii_number(text: str) -> bool:
+    """Whole ASCII digits: str.isdigit() also says yes to "²", which int() refuses."""
+    return text.isascii() and text.isdigit() and len(text) <= 9
+
+
 def _points(text: str | None, default: tuple[int, ...]) -> tuple[int, ...]:
     if text is None:
         return default
     parts = text.split(",")
-    if not 1 <= len(parts) <= MAX_PLACES or not all(p.strip().isdigit() for p in parts):
+    if not 1 <= len(parts) <= MAX_PLACES or not all(_ascii_number(p.strip()) for p in parts):
         raise Invalid(
             "points", f"points {text[:40]!r} must be 1..{MAX_PLACES} whole numbers like '3,2,1'"
         )
@@ -187,7 +192,7 @@ async def get_warnings(request: Request, month: str, bottom_n: str | None = None
     require(request, READERS)
     engine = engine_of(request)
     default = engine.state.settings.warning_bottom_n
-    n = default if bottom_n is None else int(bottom_n) if bottom_n.isdigit() else 0
+    n = default if bottom_n is None else int(bottom_n) if _ascii_number(bottom_n) else 0
     if not 1 <= n <= MAX_BOTTOM_N:
         raise Invalid(
             "bottom_n", f"bottom_n {str(bottom_n)[:20]!r} is not a number 1..{MAX_BOTTOM_N}"

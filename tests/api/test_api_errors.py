@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from api_support import Api, error
+from api_support import ADMIN, Api, error
+
+JSON = {"Content-Type": "application/json"}
 
 AGENT = {"name": "Ann", "team": "north", "capacity": 2}
 
@@ -228,3 +230,55 @@ async def test_loose_text_is_refused_by_the_letter(
     r = await api.call(method, path, **({} if body is None else {"json": body}))
     assert error(r, 422, "invalid_field")["detail"] == {"field": field}, r.text
     assert len(api.journal.records) == before
+
+
+DEEP = "[" * 1000 + "]" * 1000
+
+BAD_INPUT_ONCE_500 = [
+    ("GET", "/v1/warnings/2026-11?bottom_n=%C2%B2", None, 422, "bottom_n"),  # superscript two
+    ("GET", "/v1/contests/2026-W48?points=3,%C2%B2,1", None, 422, "points"),
+    ("PUT", "/v1/settings", {"timezone": "America"}, 422, "timezone"),  # a folder of the zone db
+    ("GET", "/v1/payroll/9999-12", None, 422, "month"),
+    ("GET", "/v1/contests/9999-W52", None, 422, "week"),
+    ("GET", "/v1/warnings/9999-12", None, 422, "month"),
+    ("POST", "/v1/admin/clock", {"advance_s": 1e300}, 422, "advance_s"),
+    ("POST", "/v1/admin/clock", {"set": "2300-01-01T00:00:00Z"}, 422, "set"),
+    ("PUT", "/v1/schedule", {"shifts": [{"agent_id": "a1", "start": "9999-12-31T20:00:00Z",
+                                         "end": "9999-12-31T23:00:00-05:00"}]},
+     422, "shifts[0].start"),
+    ("GET", "/v1/utilization?from=0001-01-01T00:00:00%2B01:00", None, 422, "from"),
+    ("GET", "/v1/schedule?from=0001-01-01T00:00:00%2B01:00", None, 422, "from"),
+    ("POST", "/v1/orders", '{"id": "x", "payload": {"a": ' + DEEP + "}}", 400, None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status", "field"), BAD_INPUT_ONCE_500)
+async def test_bad_input_that_once_answered_500_is_a_4xx_and_changes_nothing(
+    api: Api, method: str, path: str, body: object, status: int, field: str | None
+) -> None:
+    await api.agent("a1")
+    scheme = {"effective_from": "2026-01", "currency": "CNY", "thresholds": [], "rates_cents": [1]}
+    await api.ok("PUT", "/v1/payroll/scheme", json=scheme)
+    before = len(api.journal.records)
+    now = api.engine.now()
+    if isinstance(body, str):
+        kw: dict[str, object] = {"content": body, "headers": {**ADMIN, **JSON}}
+        r = await api.client.request(method, path, **kw)  # type: ignore[arg-type]
+    else:
+        r = await api.call(method, path, **({} if body is None else {"json": body}))
+    assert r.status_code == status, r.text
+    info = r.json()["error"]
+    if field is not None:
+        assert info["detail"] == {"field": field}, info
+    assert len(api.journal.records) == before and api.engine.now() == now
+
+
+async def test_a_batch_item_nested_too_deep_is_an_error_at_its_place(api: Api) -> None:
+    deep_item = '{"id": "deep", "payload": {"a": ' + DEEP + "}}"
+    body = '{"orders": [{"id": "ok-1"}, ' + deep_item + ', {"id": "ok-2", "skill": "x"}]}'
+    r = await api.client.post("/v1/orders:batch", content=body, headers={**ADMIN, **JSON})
+    assert r.status_code == 200, r.text
+    first, deep, last = r.json()["results"]
+    assert first["id"] == "ok-1" and last["id"] == "ok-2"
+    assert deep["error"]["code"] == "malformed_json"
+    assert deep["error"]["message"].startswith("orders[1] is JSON nested too deeply to decode")
