@@ -6,6 +6,7 @@ on SQLite and Redis alike in test_journal_contract.py.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -115,3 +116,15 @@ async def test_files_an_older_seatflow_left_readable_are_tightened_on_open(tmp_p
     assert _mode(path) == 0o600 and _mode(data) == 0o700
     assert [data for _, data in journal.replay()] == [b"record"]
     await journal.close()
+
+
+def test_every_commit_is_fsynced_before_it_is_acknowledged(tmp_path):
+    """A killed process keeps the page cache, so the SIGKILL test cannot tell FULL from NORMAL:
+    pin what the journal asks of SQLite instead: WAL with synchronous=FULL fsyncs the WAL at
+    every commit, and a waiter is resolved only once its batch's COMMIT has returned."""
+    journal = SqliteJournal(tmp_path / JOURNAL_FILE)
+    db = journal._db
+    assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert db.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL, not NORMAL (1)
+    asyncio.run(journal.close())
+

@@ -134,6 +134,24 @@ async def test_release_keeps_original_priority_and_arrival(center):
     assert created == [center.at("00:00")] * 2
 
 
+async def test_a_released_order_keeps_its_arrival_when_the_clock_moved_on(center):
+    """Released an hour after it arrived, an order waits from its arrival, not its release:
+    it goes back ahead of an order that arrived later, and its wait counts from 08:00."""
+    await center.agent("a1", capacity=1)
+    await center.agent("a2", capacity=1)
+    await center.goto(center.at("08:00"))
+    await center.login("a1")
+    await center.order("early", "pre", 2)
+    await center.goto(center.at("08:30"))
+    await center.order("later", "pre", 2)  # a1 is full: it waits
+    await center.goto(center.at("09:00"))
+    await center.force("a1")  # "early" goes back to routing at 09:00
+    assert center.state.orders["early"].created_at == center.at("08:00")
+    assert center.queue() == ["early", "later"]
+    await center.login("a2")
+    assert center.open_orders("a2") == ["early"]
+
+
 async def test_released_orders_follow_the_rules_to_other_agents(center):
     await center.agent("a1", capacity=4)
     await center.login("a1")
