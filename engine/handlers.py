@@ -214,11 +214,12 @@ def submit_orders(ch: Changes, c: cmd.SubmitOrders) -> Reply:
 
 def complete_order(ch: Changes, c: cmd.CompleteOrder) -> Reply:
     order = ch.state.orders.get(c.order_id)
+    # An agent's key learns nothing of others' orders, not even whether one exists: the
+    # same 403 for an unknown id as for another agent's order (as GET /v1/orders/{id}).
+    if c.as_agent is not None and (order is None or c.as_agent != order.agent_id):
+        raise Forbidden(f"order {c.order_id!r} is not assigned to agent {c.as_agent!r}")
     if order is None:
         raise NotFound(f"order {c.order_id!r} does not exist", code="order_not_found")
-    # roles.md checks 403 before 409: another agent learns nothing about the order's state.
-    if c.as_agent is not None and c.as_agent != order.agent_id:
-        raise Forbidden(f"order {c.order_id!r} is not assigned to agent {c.as_agent!r}")
     if order.status != ASSIGNED or order.agent_id is None:
         raise Conflict(
             f"order {c.order_id!r} is {SHOWN_STATUS[order.status]}, not assigned",

@@ -182,3 +182,22 @@ async def test_qa_on_completed_orders_only(api: Api) -> None:
     assert error(r, 422, "invalid_field")["detail"] == {"field": "passed"}
     assert (await api.call("POST", "/v1/orders/o1/qa", json={"passed": False})).status_code == 200
     assert api.engine.state.orders["o1"].qa_passed is False
+
+
+async def test_an_agent_key_cannot_tell_an_unknown_order_from_another_agents(api: Api) -> None:
+    """complete answers the same 403 for both, as GET /v1/orders/{id} does: no probing."""
+    await api.agent("a1", capacity=1)
+    await api.agent("a2", capacity=1)
+    await api.ok("POST", "/v1/agents/a2/login")
+    await api.ok("POST", "/v1/orders", json={"id": "theirs"})  # goes to a2
+    mine = await api.key("agent", "a1")
+    for order_id in ("theirs", "no-such-order"):
+        for method, path in (("POST", f"/v1/orders/{order_id}/complete"),
+                             ("GET", f"/v1/orders/{order_id}")):  # fmt: skip
+            r = await api.call(method, path, mine)
+            assert error(r, 403, "forbidden")["message"] == (
+                f"order {order_id!r} is not assigned to agent 'a1'"
+            ), (method, path)
+    platform = await api.key("platform")
+    error(await api.call("POST", "/v1/orders/no-such-order/complete", platform), 404,
+          "order_not_found")  # fmt: skip
