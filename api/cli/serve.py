@@ -11,6 +11,7 @@ from typing import Any
 
 from api.cli import payroll
 from api.cli.common import fail, recover
+from api.transport import HEAD_TIMEOUT_S, GuardedHttpTools
 from engine.clock import Clock, ManualClock, RealClock, start_manual
 from engine.core import Center, Engine
 from engine.sqlite_journal import DataDirLocked, SqliteJournal, lock_data_dir
@@ -41,6 +42,10 @@ def add_parser(sub: Any) -> None:
         "--center", default="default", help="the center's name in Redis (with --redis)"
     )
     serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.add_argument(
+        "--header-timeout", type=float, default=HEAD_TIMEOUT_S, metavar="S",
+        help="cut off a client whose request headers take longer than this (408; default 10)",
+    )  # fmt: skip
     serve.set_defaults(run=run)
 
 
@@ -93,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
     start = _start_ms(args)
     if isinstance(start, str):
         return fail(start)
+    if not 0 < args.header_timeout <= 3600:
+        return fail(f"--header-timeout {args.header_timeout:g} is out of range: (0, 3600] seconds")
     try:
         admin_key = _admin_key()
     except ValueError as exc:
@@ -126,12 +133,15 @@ def run(args: argparse.Namespace) -> int:
     asgi: ASGIApp = with_fast_path(app)
     if args.redis:
         asgi = catch_up_for_new_keys(asgi, app)  # a key made on another process works here at once
+    # httptools, with limits on every request's head (api.transport): 431 past 64 KiB,
+    # 408 when it comes too slowly.
+    protocol = type("Http", (GuardedHttpTools,), {"head_timeout_s": args.header_timeout})
     config = uvicorn.Config(
         asgi,
         host=args.host,
         port=args.port,
         loop="uvloop",
-        http="httptools",
+        http=protocol,
         access_log=args.access_log,
         log_level="info",
         lifespan="on",

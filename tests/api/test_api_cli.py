@@ -166,3 +166,10 @@ def test_serve_refuses_a_short_admin_key_before_it_touches_anything(
     assert "SEATFLOW_ADMIN_KEY is 13 characters; an admin key needs at least 16" in err
     assert "secrets.token_urlsafe" in err
     assert not data.exists()
+
+
+def test_serve_refuses_a_header_timeout_out_of_range(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve", "--data", str(tmp_path / "d"), "--header-timeout", "0"]) == 2
+    assert "--header-timeout 0 is out of range: (0, 3600] seconds" in capsys.readouterr().err

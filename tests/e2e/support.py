@@ -45,6 +45,7 @@ class Server:
         center: str | None = None,
         admin_key: str | None = None,
         serve_args: list[str] | None = None,
+        extra_args: tuple[str, ...] = (),
     ) -> None:
         """redis_url, center and admin_key: for several processes on one center (the
         suite's REDIS_URL, a center and a key of its own otherwise). serve_args: the
@@ -52,6 +53,7 @@ class Server:
         they are on the embedded store, with only the host and port added."""
         self.root = root
         self.serve_args = serve_args
+        self.extra_args = extra_args  # more `seatflow serve` options (e.g. --header-timeout)
         self.data_dir = root / "data"
         self.clock = clock
         self.admin_key = admin_key or secrets.token_urlsafe(24)
@@ -86,6 +88,7 @@ class Server:
             args = [SEATFLOW, *self.serve_args, "--host", "127.0.0.1", "--port", str(self.port)]
         elif self.redis_url is not None:  # the center lives in Redis (by default one per Server)
             args += ["--redis", self.redis_url, "--center", self.center]
+        args += self.extra_args
         try:
             self.proc = subprocess.Popen(args, stdout=out, stderr=err, env=env, cwd=self.root)
         finally:
