@@ -8,108 +8,42 @@
 //
 // Clicking a seat (or Enter/Space on it) opens its details: open orders (GET /v1/agents/{id},
 // GET /v1/orders/{id}), time today (GET /v1/utilization) and Force logout.
+//
+// It speaks English or Chinese: every text is in its language's catalogue (GET /i18n/{lang}.json,
+// loaded before anything shows), chosen by the browser's language or the page's switch.
 "use strict";
 
 (function () {
   // -- strings -------------------------------------------------------------------------------
-  // Every text the script writes, each one whole with {named} parts, so a catalogue can replace
-  // this table (the page's own texts are in board.html).
-  const S = {
-    connIdle: "Not connected",
-    connConnecting: "Connecting…",
-    connLive: "Live",
-    connLost: "Connection lost — reconnecting…",
-    keyRejected: "That key was not accepted: {why}",
-    keyForbidden: "This key may not watch the board (a supervisor or admin key is needed): {why}",
-    httpStatus: "HTTP {status}",
-    noAnswer: "the server did not answer",
-    clock: "{time} UTC",
-    clockTitleReal: "Server time: {datetime} UTC",
-    clockTitleManual: "Server time: {datetime} UTC. The server's clock is manual: it moves only when set.",
-    durS: "{s}s",
-    durM: "{m}m",
-    durH: "{h}h{mm}",
-    longS: "{s} s",
-    longM: "{m} min",
-    longH: "{h} h {mm} min",
-    pct: "{n}%",
-    none: "–",
-    stateShort: { available: "ON", away: "AWAY", offline: "OFF" },
-    stateWord: { available: "on duty", away: "away", offline: "offline" },
-    stateName: { available: "On duty", away: "Away", offline: "Offline" },
-    markEnd: "END",
-    markReq: "LOGOUT?",
-    // a seat's accessible name: the first clause, then those that apply, in this order
-    tileLabel: "{name} ({id}), team {team}: {state}",
-    tileStateReason: "{state} ({reason})",
-    tileLoad: ", load {load} of {capacity}",
-    tileUtil: ", utilization today {util}",
-    tileShiftEnd: ", shift ends {time} UTC",
-    tileNearEnd: ", near shift end",
-    tileRequest: ", logout request pending",
-    teamHead: "{team} · {on} on duty · {away} away · {off} offline · load {load}/{capacity} · " +
-      "utilization {util}",
-    totalOn: "{n} on duty",
-    totalAway: "{n} away",
-    totalOff: "{n} offline",
-    totalLoad: "{n} load",
-    totalQueued: "{n} queued",
-    totalQueuedOldest: "{n} queued (oldest {wait})",
-    totalRequests: "{n} logout requests",
-    seatCount: "({total})",
-    seatCountFiltered: "({shown} of {total})",
-    count: "({n})",
-    noRequests: "None waiting.",
-    requestWho: "{name} ({id})",
-    requestMeta: "{request} · asked {time} UTC",
-    requestMetaTries: "{request} · asked {time} UTC · {tries} tries",
-    approve: "Approve",
-    deny: "Deny",
-    approveLabel: "Approve logout of {id}",
-    denyLabel: "Deny logout of {id}",
-    decideFailed: { approve: "Could not approve {request}: {why}", deny: "Could not deny {request}: {why}" },
-    anySkill: "(any skill)",
-    lowestRow: "{id} · {team}",
-    nobodyScheduled: "Nobody scheduled yet today.",
-    chartStart: "−60 min",
-    chartEnd: "now",
-    chartNow: "this minute: {assigned} assigned, queue {depth}",
-    chartLabel: "last hour per minute: {assigned} assignments; queue depth now {depth}",
-    allTeams: "All teams",
-    // the seat's details
-    seatTitle: "{name} ({id})",
-    factTeam: "Team",
-    factState: "State",
-    factStateSince: "since {time} UTC ({ago})",
-    factReason: "Reason",
-    factLoad: "Load",
-    factLoadValue: "{load} of {capacity}",
-    factSkills: "Skills",
-    factNoSkills: "none (takes orders of any skill)",
-    factShiftEnd: "Shift ends",
-    factShiftEndValue: "{time} UTC",
-    factShiftEndNear: "{time} UTC (near shift end: new orders only if nobody else has room)",
-    factRequest: "Logout request",
-    factRequestValue: "{request} pending (decide it under Logout requests)",
-    loading: "Loading…",
-    loadFailed: "Could not load the seat's details: {why}",
-    orderFor: "{dur}",
-    timeOnDuty: "On duty",
-    timeAway: "Away",
-    timeOutside: "Outside schedule",
-    timeScheduled: "Scheduled",
-    timeUtil: "Utilization",
-    timeWindow: "From local midnight ({timezone}), {from} UTC, to now.",
-    forceAsk: "Force {name} ({id}) offline now? Its open orders ({load}) go to other agents or back " +
-      "to their queue.",
-    forceDone: "{name} ({id}) is offline now.",
-    forceDoneNone: "{name} ({id}) is offline now; it had no open orders.",
-    forceMovedTo: "{order}: now with {agent}",
-    forceMovedQueue: "{order}: waiting in the {skill} queue",
-    forceMovedAnyQueue: "{order}: waiting in the queue of orders without a skill",
-    forceMovedOther: "{order}: {status}",
-    forceFailed: "Could not force a logout of {id}: {why}",
-  };
+  // Every text the page shows comes from its language's catalogue, GET /i18n/{lang}.json,
+  // section "board": the script's own (each whole, with {named} parts) and board.html's (named
+  // by data-i18n for an element's text, data-i18n-aria-label, -title, -placeholder for an
+  // attribute's). The page shows none of them until the catalogue is there.
+  const LANGS = ["en", "zh-CN"];
+  const LANG_KEY = "seatflow.board.lang";
+  let S = null; // the shown language's strings
+  let lang = "";
+  const catalogues = new Map(); // language -> its strings, once loaded
+
+  // The language chosen on this board before (in any tab), else the browser's: the first of
+  // its languages that is Chinese (zh, zh-CN, zh-TW...: zh-CN) or English; else English.
+  function wantedLang() {
+    let chosen = null;
+    try {
+      chosen = localStorage.getItem(LANG_KEY);
+    } catch (e) {
+      // no storage: the browser's language
+    }
+    if (LANGS.includes(chosen)) return chosen;
+    const prefs = navigator.languages && navigator.languages.length
+      ? navigator.languages : [navigator.language || ""];
+    for (const p of prefs) {
+      const l = String(p).toLowerCase();
+      if (l.startsWith("zh")) return "zh-CN";
+      if (l === "en" || l.startsWith("en-")) return "en";
+    }
+    return "en";
+  }
 
   function fmt(template, vars) {
     return template.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
@@ -134,6 +68,7 @@
   const body = document.body;
   const STREAM = body.dataset.stream;
   const API = body.dataset.api;
+  const CATALOGUES = body.dataset.catalogues;
   const STALL_MS = 40000; // the server sends at least a keep-alive every 15 s
   const $ = (id) => document.getElementById(id);
   const enc = encodeURIComponent;
@@ -149,12 +84,145 @@
   let retry = 0;
   let renderQueued = false;
 
+  // -- language ------------------------------------------------------------------------------
+
+  async function loadStrings(l) {
+    if (catalogues.has(l)) return catalogues.get(l);
+    const resp = await fetch(CATALOGUES + "/" + enc(l) + ".json", { cache: "no-cache" });
+    if (!resp.ok) throw new Error("HTTP " + resp.status);
+    const strings = (await resp.json()).board;
+    if (!strings || typeof strings !== "object") throw new Error("no board strings");
+    catalogues.set(l, strings);
+    return strings;
+  }
+
+  // A string of the catalogue by its path: "keyHeading", "stateName.away".
+  function text(path) {
+    let v = S;
+    for (const part of path.split(".")) v = v && typeof v === "object" ? v[part] : undefined;
+    return typeof v === "string" ? v : path;
+  }
+
+  const ATTRS = ["aria-label", "title", "placeholder"];
+
+  // board.html's own texts, and the page's language.
+  function applyPage() {
+    document.documentElement.lang = lang;
+    for (const e of document.querySelectorAll("[data-i18n]")) e.textContent = text(e.dataset.i18n);
+    for (const attr of ATTRS) {
+      for (const e of document.querySelectorAll(`[data-i18n-${attr}]`)) {
+        e.setAttribute(attr, text(e.getAttribute(`data-i18n-${attr}`)));
+      }
+    }
+    for (const s of document.querySelectorAll("select.lang")) s.value = lang;
+    body.dataset.lang = lang;
+  }
+
+  // Texts made from what happened, not from the model (a refused key, a failed action, the
+  // question before a forced logout): each element's filler runs now, and again in the new
+  // language when it changes.
+  const kept = new Map();
+
+  function keep(e, fill) {
+    if (fill) {
+      kept.set(e, fill);
+      fill();
+    } else {
+      kept.delete(e);
+    }
+  }
+
+  function say(e, make) {
+    if (make) {
+      keep(e, () => { e.textContent = make(); });
+    } else {
+      keep(e, null);
+      e.textContent = "";
+    }
+  }
+
+  const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+
+  // The page starts with its catalogue: until it is there nothing shows; if it cannot load (the
+  // server that served this page is down) the connection shows lost, and the page tries again.
+  async function start() {
+    const l = wantedLang();
+    for (let tries = 0; !S; tries = Math.min(tries + 1, 4)) {
+      try {
+        S = await loadStrings(l);
+      } catch (e) {
+        setConn("lost");
+        await sleep(500 * 2 ** tries);
+      }
+    }
+    lang = l;
+    applyPage();
+    setConn("idle");
+    connect();
+  }
+
+  let switching = 0;
+
+  // Another language, in place: the connection, the key, the filters and an open seat stay.
+  async function switchTo(l, remember) {
+    if (!S || !LANGS.includes(l)) return;
+    const mine = ++switching;
+    let strings;
+    try {
+      strings = await loadStrings(l);
+    } catch (e) {
+      strings = null; // the server is down: the connection says so; the language stays
+    }
+    if (mine !== switching) return;
+    if (!strings) {
+      for (const s of document.querySelectorAll("select.lang")) s.value = lang;
+      return;
+    }
+    if (remember) {
+      try {
+        localStorage.setItem(LANG_KEY, l);
+      } catch (e) {
+        // no storage: this page only
+      }
+    }
+    if (l === lang) return;
+    S = strings;
+    lang = l;
+    relabel();
+  }
+
+  for (const s of document.querySelectorAll("select.lang")) {
+    s.addEventListener("change", () => switchTo(s.value, true));
+  }
+  // A choice made in another tab of this board applies here too.
+  window.addEventListener("storage", (ev) => {
+    if (ev.key === LANG_KEY && LANGS.includes(ev.newValue)) switchTo(ev.newValue, false);
+  });
+
+  function relabel() {
+    applyPage();
+    setConn($("conn").dataset.conn);
+    for (const [e, fill] of kept) {
+      if (e.isConnected) fill();
+      else kept.delete(e);
+    }
+    showClock();
+    if (!model.agg) return;
+    for (const [id, t] of tiles) {
+      const a = model.agents.get(id);
+      if (a) updateTile(t, a, false);
+    }
+    renderPanels(true);
+    if (seatOpen !== null) renderSeat();
+  }
+
   // -- key -----------------------------------------------------------------------------------
 
+  // `message` makes the reason the key is asked for, if any, in the page's language.
   function askKey(message) {
     closeSeat();
     $("board").hidden = true;
-    $("key-error").textContent = message || "";
+    say($("key-error"), message);
     $("key-dialog").hidden = false;
     $("key-input").value = "";
     $("key-input").focus();
@@ -172,16 +240,18 @@
   $("change-key").addEventListener("click", () => {
     stop();
     sessionStorage.removeItem(KEY);
-    setConn("idle", S.connIdle);
-    askKey("");
+    setConn("idle");
+    askKey(null);
   });
 
   // -- connection ----------------------------------------------------------------------------
 
-  function setConn(state, text) {
-    const el = $("conn");
-    el.dataset.conn = state;
-    el.textContent = text;
+  const CONN = { idle: "connIdle", connecting: "connConnecting", live: "connLive", lost: "connLost" };
+
+  function setConn(state) {
+    const e = $("conn");
+    e.dataset.conn = state;
+    e.textContent = S ? S[CONN[state]] : ""; // before the catalogue, only its look says lost
   }
 
   function stop() {
@@ -191,7 +261,7 @@
 
   function lost() {
     stop();
-    setConn("lost", S.connLost);
+    setConn("lost");
     const wait = Math.min(5000, 500 * 2 ** retry);
     retry = Math.min(retry + 1, 4);
     setTimeout(connect, wait);
@@ -199,11 +269,11 @@
 
   async function connect() {
     const key = sessionStorage.getItem(KEY);
-    if (!key) return askKey("");
+    if (!key) return askKey(null);
     stop();
     const mine = new AbortController();
     controller = mine;
-    if ($("conn").dataset.conn !== "lost") setConn("connecting", S.connConnecting);
+    if ($("conn").dataset.conn !== "lost") setConn("connecting");
     let resp;
     try {
       resp = await fetch(STREAM, {
@@ -218,9 +288,10 @@
     if (resp.status === 401 || resp.status === 403) {
       const why = await errorText(resp);
       sessionStorage.removeItem(KEY);
-      setConn("idle", S.connIdle);
+      setConn("idle");
       controller = null;
-      return askKey(fmt(resp.status === 401 ? S.keyRejected : S.keyForbidden, { why }));
+      const refused = resp.status === 401 ? "keyRejected" : "keyForbidden";
+      return askKey(() => fmt(S[refused], { why }));
     }
     if (!resp.ok || !resp.body) {
       if (controller === mine) lost();
@@ -262,6 +333,9 @@
     }
   }
 
+  // Why a request failed, in the page's language when the page says it (no answer at all).
+  const why = (e) => (e instanceof ApiError && e.status === 0 ? S.noAnswer : e.message);
+
   async function api(method, path) {
     let resp;
     try {
@@ -271,7 +345,7 @@
         cache: "no-store",
       });
     } catch (e) {
-      throw new ApiError(0, S.noAnswer);
+      throw new ApiError(0, "");
     }
     if (!resp.ok) throw new ApiError(resp.status, await errorText(resp));
     return resp.json();
@@ -318,7 +392,7 @@
       retry = 0;
       shownNow = 0;
       $("board").hidden = false;
-      setConn("live", S.connLive);
+      setConn("live");
       layoutKey = "";
     } else if (name === "delta") {
       for (const a of msg.agents) model.agents.set(a.id, a);
@@ -366,7 +440,7 @@
   const hhmmss = (iso) => iso.slice(11, 19);
 
   function showClock() {
-    if (!model.agg) return;
+    if (!model.agg) return; // until then board.html's own texts
     const iso = new Date(serverNow()).toISOString();
     const el = $("clock");
     el.textContent = fmt(S.clock, { time: hhmmss(iso) });
@@ -430,17 +504,23 @@
     }
     pendingIds = new Set();
     pendingAll = false;
+    renderPanels(false);
+    if (seatOpen !== null && (changed === null || changed.has(seatOpen))) seatChanged();
+  }
+
+  // Everything but the tiles and the seat's details; `relabel` when the language changed.
+  function renderPanels(relabel) {
+    const agg = model.agg;
     refreshTimes();
     renderTeamHeads();
     renderTeamFilter(agg.teams);
     applyFilters();
     renderTotals(agg);
-    renderRequests(agg.pending_logout_requests);
+    renderRequests(agg.pending_logout_requests, relabel);
     renderSkills(agg.skills);
     renderTeams(agg.teams);
-    renderLowest(agents);
+    renderLowest([...model.agents.values()]);
     renderChart();
-    if (seatOpen !== null && (changed === null || changed.has(seatOpen))) seatChanged();
   }
 
   function buildMap(agents) {
@@ -526,8 +606,8 @@
     const marks = [];
     if (a.near_shift_end) marks.push(el("span", "end", S.markEnd));
     if (a.pending_logout_request) marks.push(el("span", "req", S.markReq));
-    if (t.marks.childElementCount !== marks.length ||
-        [...t.marks.children].some((m, i) => m.className !== marks[i].className)) {
+    if (t.marks.childElementCount !== marks.length || [...t.marks.children].some((m, i) =>
+      m.className !== marks[i].className || m.textContent !== marks[i].textContent)) {
       t.marks.replaceChildren(...marks);
     }
     const label = tileLabel(a);
@@ -571,12 +651,15 @@
     );
   }
 
-  function renderRequests(list) {
+  // A request's row stays while it waits (a click on it is not lost); `relabel` writes the rows
+  // there are again, in the new language.
+  function renderRequests(list, relabel) {
     const ul = $("requests");
     $("req-count").textContent = fmt(S.count, { n: list.length });
-    const wanted = new Set(list.map((r) => r.id));
+    const wanted = new Map(list.map((r) => [r.id, r]));
     for (const li of [...ul.children]) {
       if (!li.dataset.request || !wanted.has(li.dataset.request)) li.remove();
+      else if (relabel) labelRequest(li, wanted.get(li.dataset.request));
     }
     if (!list.length) {
       ul.replaceChildren(el("li", "empty", S.noRequests));
@@ -585,34 +668,41 @@
     const have = new Set([...ul.children].map((li) => li.dataset.request));
     for (const r of list) {
       if (have.has(r.id)) continue;
-      const a = model.agents.get(r.agent_id);
       const li = el("li");
       li.dataset.request = r.id;
       li.dataset.agent = r.agent_id;
-      const who = el("span", "who", a ? fmt(S.requestWho, { name: a.name, id: r.agent_id }) : r.agent_id);
-      const meta = { request: r.id, time: hhmm(r.requested_at), tries: r.attempts };
-      who.append(el("small", "", fmt(r.attempts > 1 ? S.requestMetaTries : S.requestMeta, meta)));
-      const ok = el("button", "approve", S.approve);
+      const ok = el("button", "approve");
       ok.type = "button";
-      ok.setAttribute("aria-label", fmt(S.approveLabel, { id: r.agent_id }));
       ok.addEventListener("click", () => decide(r.id, "approve", li));
-      const no = el("button", "deny", S.deny);
+      const no = el("button", "deny");
       no.type = "button";
-      no.setAttribute("aria-label", fmt(S.denyLabel, { id: r.agent_id }));
       no.addEventListener("click", () => decide(r.id, "deny", li));
-      li.append(who, ok, no);
+      li.append(el("span", "who"), ok, no);
+      labelRequest(li, r);
       ul.append(li);
     }
   }
 
+  function labelRequest(li, r) {
+    const [who, ok, no] = li.children;
+    const a = model.agents.get(r.agent_id);
+    who.textContent = a ? fmt(S.requestWho, { name: a.name, id: r.agent_id }) : r.agent_id;
+    const meta = { request: r.id, time: hhmm(r.requested_at), tries: r.attempts };
+    who.append(el("small", "", fmt(r.attempts > 1 ? S.requestMetaTries : S.requestMeta, meta)));
+    ok.textContent = S.approve;
+    ok.setAttribute("aria-label", fmt(S.approveLabel, { id: r.agent_id }));
+    no.textContent = S.deny;
+    no.setAttribute("aria-label", fmt(S.denyLabel, { id: r.agent_id }));
+  }
+
   async function decide(id, action, li) {
     for (const b of li.querySelectorAll("button")) b.disabled = true;
-    $("req-msg").textContent = "";
+    say($("req-msg"), null);
     try {
       await api("POST", "/logout-requests/" + enc(id) + "/" + action);
       // on success the stream's next update removes the request and updates the seat
     } catch (e) {
-      $("req-msg").textContent = fmt(S.decideFailed[action], { request: id, why: e.message });
+      say($("req-msg"), () => fmt(S.decideFailed[action], { request: id, why: why(e) }));
       for (const b of li.querySelectorAll("button")) b.disabled = false;
     }
   }
@@ -787,7 +877,9 @@
     const have = [...select.options].slice(1).map((o) => o.value);
     if (names.join("\u0000") === have.join("\u0000")) return;
     const chosen = select.value;
-    const options = [new Option(S.allTeams, "")];
+    const all = new Option(S.allTeams, "");
+    all.dataset.i18n = "allTeams";
+    const options = [all];
     for (const name of names) options.push(new Option(name, name));
     select.replaceChildren(...options);
     select.value = names.includes(chosen) ? chosen : "";
@@ -892,6 +984,7 @@
   let seatLoadedAt = 0;
   let seatSig = "";
   let seatReload = null;
+  let seatData = null; // its orders and time today as last loaded, to show again in another language
 
   const signature = (a) => [a.state, a.load, a.state_since, a.pending_logout_request].join("|");
 
@@ -900,19 +993,31 @@
     if (!a) return;
     seatOpen = id;
     seatSig = signature(a);
-    $("sd-error").textContent = "";
+    seatData = null;
+    say($("sd-error"), null);
+    keep($("sd-result"), null);
     $("sd-result").replaceChildren();
     $("sd-result").className = "sd-result";
     hideConfirm();
+    renderSeat();
+    if (!dialog.open) dialog.showModal();
+    $("sd-close").focus();
+    loadSeat();
+  }
+
+  // The seat's details as known: the stream's facts, then its orders and time once loaded.
+  function renderSeat() {
     renderSeatFacts();
+    if (seatData) {
+      renderSeatOrders(seatData.orders);
+      renderSeatTime(seatData.util);
+      return;
+    }
     $("sd-orders").tBodies[0].replaceChildren(loadingRow(5));
     $("sd-orders-count").textContent = "";
     $("sd-orders-none").hidden = true;
     $("sd-time").replaceChildren(el("dd", "", S.loading));
     $("sd-window").textContent = "";
-    if (!dialog.open) dialog.showModal();
-    $("sd-close").focus();
-    loadSeat();
   }
 
   function closeSeat() {
@@ -1021,12 +1126,13 @@
       ]);
       const orders = await Promise.all(agent.open_orders.map(orderOf));
       if (token !== seatToken) return;
-      $("sd-error").textContent = "";
+      say($("sd-error"), null);
+      seatData = { orders, util };
       renderSeatOrders(orders);
       renderSeatTime(util);
     } catch (e) {
       if (token !== seatToken) return;
-      $("sd-error").textContent = fmt(S.loadFailed, { why: e.message });
+      say($("sd-error"), () => fmt(S.loadFailed, { why: why(e) }));
     }
   }
 
@@ -1079,7 +1185,8 @@
   $("sd-force").addEventListener("click", () => {
     const a = model.agents.get(seatOpen);
     if (!a) return;
-    $("sd-confirm-q").textContent = fmt(S.forceAsk, { name: a.name, id: a.id, load: a.load });
+    say($("sd-confirm-q"), () => fmt(S.forceAsk, { name: a.name, id: a.id, load: a.load }));
+    keep($("sd-result"), null);
     $("sd-result").replaceChildren();
     $("sd-force").hidden = true;
     $("sd-confirm").hidden = false;
@@ -1103,12 +1210,14 @@
       const moved = await Promise.all(done.reassigned.map(orderOf));
       if (seatOpen !== id) return;
       const vars = { name: a.name, id };
-      const items = moved.map((o) => el("li", "", movedText(o)));
-      const list = el("ul");
-      list.append(...items);
       result.className = "sd-result done";
-      result.replaceChildren(el("p", "", fmt(items.length ? S.forceDone : S.forceDoneNone, vars)));
-      if (items.length) result.append(list);
+      keep(result, () => {
+        result.replaceChildren(el("p", "", fmt(moved.length ? S.forceDone : S.forceDoneNone, vars)));
+        if (!moved.length) return;
+        const list = el("ul");
+        list.append(...moved.map((o) => el("li", "", movedText(o))));
+        result.append(list);
+      });
       hideConfirm();
       $("sd-force").hidden = true;
       $("sd-close").focus();
@@ -1116,7 +1225,7 @@
     } catch (e) {
       if (seatOpen !== id) return;
       result.className = "sd-result failed";
-      result.replaceChildren(el("p", "", fmt(S.forceFailed, { id, why: e.message })));
+      keep(result, () => result.replaceChildren(el("p", "", fmt(S.forceFailed, { id, why: why(e) }))));
       hideConfirm();
       $("sd-force").focus();
     }
@@ -1136,5 +1245,5 @@
     return fmt(S.forceMovedOther, { order: o.id, status: o.status });
   }
 
-  connect();
+  start();
 })();

@@ -5,7 +5,7 @@
 The center works in Chinese, its integrations in English: the payroll spreadsheet's
 sheet names and headers and the CSV's header come in either language (`?lang=`,
 default the center setting `language`), and the live board's page reads its strings
-from here too (served as /board/i18n/{lang}.json). English CSV column names are the
+from here too (section "board", served as /i18n/{lang}.json). English CSV column names are the
 machine names integrations read; they never change. A string with `{name}` fields is
 a template, filled in by name, so a translation may put them in any order.
 """

@@ -5,6 +5,10 @@ on shift since 08:00 (every ninth until 14:00, so near its end), logged in at di
 times, some away, after minutes of traffic that leave loads and queues. Each test module
 builds one for its own server (module scope), so modules never disturb each other.
 
+The board speaks English and Chinese (zh-CN): a tab opens with a browser language
+(`Tabs.open(lang=...)`), and tests say what the page should show with the same catalogue
+the page reads (`say`), so one test checks either language.
+
 `Tabs` opens tabs at a given size and records everything a person (or the console)
 would call a fault: script errors, console errors and warnings, failed requests, answers
 >= 400 and requests off the server. A test fails at its end on any it did not allow.
@@ -25,6 +29,8 @@ from typing import Any
 import httpx
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
+from engine.i18n import catalogue
+
 from .support import Server, add_shifts, at, future_day, make_key, ok, set_clock
 
 SEATS = 400
@@ -35,6 +41,24 @@ WIDTHS = (360, 760, 1440, 1920, 2560)
 HEIGHTS = {360: 780, 760: 1000, 1440: 900, 1920: 1080, 2560: 1440}
 # A few agents with real names, for the name filter (the rest are "Agent N").
 NAMES = {"a007": "Wang Fang", "a123": "Wang Lei", "a244": "Li Na", "a318": "Zhang Wei"}
+# The board's languages, and the browser language each tab of a test has for it.
+LANGS = ("en", "zh-CN")
+LOCALES = {"en": "en-US", "zh-CN": "zh-CN"}
+
+
+def words(lang: str) -> dict[str, Any]:
+    """The board's strings in a language: the catalogue's "board" section, as the page has it."""
+    strings: dict[str, Any] = catalogue(lang)["board"]
+    return strings
+
+
+def say(lang: str, path: str, **fields: Any) -> str:
+    """A string of the board as the page shows it: say("zh-CN", "stateShort.away")."""
+    found: Any = words(lang)
+    for part in path.split("."):
+        found = found[part]
+    assert isinstance(found, str), path
+    return found.format(**fields) if fields else found
 
 
 def parallel(fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
@@ -115,18 +139,18 @@ def build_floor(srv: Server, traffic_minutes: int = 8) -> Floor:
     return f
 
 
-def open_board(page: Page, base_url: str, key: str) -> None:
+def open_board(page: Page, base_url: str, key: str, lang: str = "en") -> None:
     page.goto(f"{base_url}/board")
     dialog = page.get_by_role("dialog")
     expect(dialog).to_be_visible()
-    page.get_by_label("Supervisor key").fill(key)
-    page.get_by_role("button", name="Open board").click()
+    page.get_by_label(say(lang, "keyLabel")).fill(key)
+    page.get_by_role("button", name=say(lang, "keySubmit")).click()
 
 
-def open_live(page: Page, floor: Floor) -> None:
+def open_live(page: Page, floor: Floor, lang: str = "en") -> None:
     """The board open and showing every seat."""
-    open_board(page, floor.server.base_url, floor.sup_key)
-    expect(page.locator("#conn")).to_have_text("Live")
+    open_board(page, floor.server.base_url, floor.sup_key, lang)
+    expect(page.locator("#conn")).to_have_text(say(lang, "connLive"))
     expect(page.locator(".tile")).to_have_count(len(floor.ids))
 
 
@@ -134,26 +158,58 @@ def tile(page: Page, agent_id: str) -> Locator:
     return page.locator(f'.tile[data-agent="{agent_id}"]')
 
 
-def short_dur(seconds: float) -> str:
-    """A time in state as a tile shows it: 45s, 12m, 5h09."""
+def short_dur(seconds: float, lang: str = "en") -> str:
+    """A time in state as a tile shows it: 45s, 12m, 5h09 (45秒, 12分, 5时09)."""
     s = max(0, int(seconds))
     if s < 60:
-        return f"{s}s"
+        return say(lang, "durS", s=s)
     m = s // 60
-    return f"{m}m" if m < 60 else f"{m // 60}h{m % 60:02d}"
+    return say(lang, "durM", m=m) if m < 60 else say(lang, "durH", h=m // 60, mm=f"{m % 60:02d}")
 
 
-def long_dur(seconds: float) -> str:
-    """A time as the seat's details show it: 45 s, 12 min, 5 h 09 min."""
+def long_dur(seconds: float, lang: str = "en") -> str:
+    """A time as the seat's details show it: 45 s, 12 min, 5 h 09 min (45秒, 12分钟...)."""
     s = max(0, int(seconds))
     if s < 60:
-        return f"{s} s"
+        return say(lang, "longS", s=s)
     m = s // 60
-    return f"{m} min" if m < 60 else f"{m // 60} h {m % 60:02d} min"
+    if m < 60:
+        return say(lang, "longM", m=m)
+    return say(lang, "longH", h=m // 60, mm=f"{m % 60:02d}")
 
 
-def percent(u: float | None) -> str:
-    return "–" if u is None else f"{math.floor(u * 100 + 0.5)}%"
+def percent(u: float | None, lang: str = "en") -> str:
+    return say(lang, "none") if u is None else say(lang, "pct", n=math.floor(u * 100 + 0.5))
+
+
+# Records every label the chart draws, where it really lands: measureText under the
+# context's alignment, baseline and transform at the moment of the call (device pixels).
+RECORD_CHART = """(() => {
+  const frames = [];
+  window.__chartFrames = frames;
+  const P = CanvasRenderingContext2D.prototype;
+  const clear = P.clearRect, fill = P.fillText;
+  P.clearRect = function (...args) {
+    if (this.canvas.id === 'chart') {
+      frames.push({width: this.canvas.width, height: this.canvas.height, labels: []});
+    }
+    return clear.apply(this, args);
+  };
+  P.fillText = function (text, x, y, ...rest) {
+    if (this.canvas.id === 'chart' && frames.length) {
+      const m = this.measureText(text);
+      const t = this.getTransform();
+      frames[frames.length - 1].labels.push({
+        text: String(text),
+        left: t.a * (x - m.actualBoundingBoxLeft) + t.e,
+        right: t.a * (x + m.actualBoundingBoxRight) + t.e,
+        top: t.d * (y - m.actualBoundingBoxAscent) + t.f,
+        bottom: t.d * (y + m.actualBoundingBoxDescent) + t.f,
+      });
+    }
+    return fill.call(this, text, x, y, ...rest);
+  };
+})()"""
 
 
 class Tabs:
@@ -170,13 +226,28 @@ class Tabs:
         self.allowed: list[re.Pattern[str]] = []
         self._contexts: list[BrowserContext] = []
 
-    def open(self, width: int = 1920, height: int | None = None) -> Page:
+    def open(
+        self, width: int = 1920, height: int | None = None, lang: str = "en",
+        locale: str | None = None,
+    ) -> Page:  # fmt: skip
+        """A tab whose browser speaks `lang` (navigator.language, Accept-Language), or
+        exactly `locale` ("zh-TW", "fr-FR") when given."""
         size = {"width": width, "height": height or HEIGHTS.get(width, 1080)}
-        context = self.browser.new_context(viewport=size)  # type: ignore[arg-type]
+        context = self.browser.new_context(
+            viewport=size,  # type: ignore[arg-type]
+            locale=locale or LOCALES[lang],
+        )
         self._contexts.append(context)
         page = context.new_page()
         watch(page, self.base_url, self.problems)
         return page
+
+    def another_tab(self, page: Page) -> Page:
+        """A second tab of the same browser profile as `page` (its local storage, not its
+        session storage)."""
+        other = page.context.new_page()
+        watch(other, self.base_url, self.problems)
+        return other
 
     def allow(self, pattern: str) -> None:
         self.allowed.append(re.compile(pattern))

@@ -19,7 +19,19 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from .boardkit import SEATS, TEAMS, Floor, Tabs, build_floor, open_board, open_live, tabs, tile
+from .boardkit import (
+    LANGS,
+    SEATS,
+    TEAMS,
+    Floor,
+    Tabs,
+    build_floor,
+    open_board,
+    open_live,
+    say,
+    tabs,
+    tile,
+)
 from .conftest import CHROMIUM, CHROMIUM_ARGS
 from .support import Server, at, future_day, make_key, ok, set_clock
 
@@ -48,60 +60,72 @@ def floor(shared_server: Server) -> Floor:
     return build_floor(shared_server, 30 if os.environ.get("SEATFLOW_SCREENSHOT") else 8)
 
 
+@pytest.mark.parametrize("lang", LANGS)
 def test_the_page_asks_for_a_key_and_rejects_a_wrong_one(
-    board: Tabs, page: Page, floor: Floor
+    board: Tabs, floor: Floor, lang: str
 ) -> None:
     # The stream refuses the wrong keys (the browser logs each refusal): nothing else may fail.
     board.allow(r"^(401|403) GET http://[^/]+/v1/board/stream$")
     board.allow(
         r"^console error: Failed to load resource: .* status of (401|403) .*/v1/board/stream"
     )
+    page = board.open(1920, 1080, lang=lang)
     base = floor.server.base_url
-    open_board(page, base, "not-a-key")
-    expect(page.get_by_role("dialog")).to_be_visible()
-    expect(page.locator("#key-error")).to_contain_text("That key was not accepted")
-    expect(page.locator("#key-error")).to_contain_text("unknown API key")
+    open_board(page, base, "not-a-key", lang)
+    dialog = page.get_by_role("dialog", name=say(lang, "keyHeading"))
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text(say(lang, "keyNote"))
+    why = "unknown API key"  # the server's own words (its API speaks English)
+    expect(page.locator("#key-error")).to_have_text(say(lang, "keyRejected", why=why))
+    expect(page.locator("#board")).to_be_hidden()
+    box = page.locator("#key-form").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 1920, box
+
+    key, submit = say(lang, "keyLabel"), say(lang, "keySubmit")
+    page.get_by_label(key).fill(make_key(floor.admin, "platform"))
+    page.get_by_role("button", name=submit).click()
+    expect(page.locator("#key-error")).to_contain_text(say(lang, "keyForbidden", why="").strip())
     expect(page.locator("#board")).to_be_hidden()
 
-    page.get_by_label("Supervisor key").fill(make_key(floor.admin, "platform"))
-    page.get_by_role("button", name="Open board").click()
-    expect(page.locator("#key-error")).to_contain_text("may not watch the board")
-    expect(page.locator("#board")).to_be_hidden()
-
-    page.get_by_label("Supervisor key").fill(floor.sup_key)
-    page.get_by_role("button", name="Open board").click()
+    page.get_by_label(key).fill(floor.sup_key)
+    page.get_by_role("button", name=submit).click()
     expect(page.get_by_role("dialog")).to_be_hidden()
-    expect(page.locator("#conn")).to_have_text("Live")
+    expect(page.locator("#conn")).to_have_text(say(lang, "connLive"))
     # Kept for this tab only: a reload does not ask again.
     assert page.evaluate("sessionStorage.length") == 1
     page.reload()
-    expect(page.locator("#conn")).to_have_text("Live")
+    expect(page.locator("#conn")).to_have_text(say(lang, "connLive"))
     expect(page.get_by_role("dialog")).to_be_hidden()
 
 
-def test_it_shows_400_seats_by_state_with_queues_and_teams(page: Page, floor: Floor) -> None:
-    board = ok(floor.client(floor.sup_key).get("/v1/board"))
-    open_board(page, floor.server.base_url, floor.sup_key)
+@pytest.mark.parametrize("lang", LANGS)
+def test_it_shows_400_seats_by_state_with_queues_and_teams(
+    board: Tabs, floor: Floor, lang: str
+) -> None:
+    page = board.open(1920, 1080, lang=lang)
+    snap = ok(floor.client(floor.sup_key).get("/v1/board"))
+    open_board(page, floor.server.base_url, floor.sup_key, lang)
     expect(page.locator(".tile")).to_have_count(SEATS)
-    by_state = {s: sum(a["state"] == s for a in board["agents"]) for s in ("available", "away")}
+    by_state = {s: sum(a["state"] == s for a in snap["agents"]) for s in ("available", "away")}
     expect(page.locator(".tile.available")).to_have_count(by_state["available"])
     expect(page.locator(".tile.away")).to_have_count(by_state["away"])
     # Text besides colour: each tile names its state and load.
-    a = board["agents"][0]
+    a = snap["agents"][0]
     first = tile(page, a["id"])
-    expect(first).to_contain_text({"available": "ON", "away": "AWAY"}[a["state"]])
+    expect(first.locator(".st")).to_have_text(say(lang, f"stateShort.{a['state']}"))
     expect(first).to_contain_text(f"{a['load']}/{a['capacity']}")
     # Agents whose shift ends at 14:00 are marked (the clock is at 13:5x).
     assert a["id"] == "a001"
     expect(tile(page, "a010")).to_have_class(re.compile(r"\bnear-end\b"))
-    expect(tile(page, "a010")).to_have_attribute("aria-label", re.compile("near shift end"))
+    near = re.compile(re.escape(say(lang, "tileNearEnd")))
+    expect(tile(page, "a010")).to_have_attribute("aria-label", near)
     expect(page.locator("#teams tbody tr")).to_have_count(len(TEAMS))
     expect(page.locator("#lowest li")).to_have_count(10)
-    depth = sum(q["depth"] for q in board["queues"])
+    depth = sum(q["depth"] for q in snap["queues"])
     expect(page.locator("#totals .t-queue b")).to_have_text(str(depth))
-    expect(page.locator("#chart-now")).to_contain_text("assigned")
+    expect(page.locator("#chart-now")).to_have_text(re.compile(_template(say(lang, "chartNow"))))
     shot = os.environ.get("SEATFLOW_SCREENSHOT")
-    if shot:  # the README's picture: add a little of everything the board can show
+    if shot and lang == "en":  # the README's picture: add a little of everything the board can show
         for a in ("a101", "a202"):
             ok(floor.admin.post(f"/v1/agents/{a}/logout"), 202)
         for a in ("a301", "a302", "a303", "a304", "a305", "a306"):
@@ -112,6 +136,11 @@ def test_it_shows_400_seats_by_state_with_queues_and_teams(page: Page, floor: Fl
         expect(page.locator(".tile.offline")).to_have_count(6)
         page.wait_for_timeout(1200)  # changed seats flash for 0.6 s: let them settle
         page.screenshot(path=shot)
+
+
+def _template(text: str) -> str:
+    """A catalogue template as a pattern: each {field} any text."""
+    return "^" + re.sub(r"\\\{\w+\\\}", ".+", re.escape(text)) + "$"
 
 
 def test_an_agent_going_away_changes_its_tile_within_a_second(page: Page, floor: Floor) -> None:

@@ -4,7 +4,8 @@ With `--clock manual` (training, the README's walk-through, tests) the server's 
 moves only when someone sets it; the board used to tick on with the browser's clock,
 so it showed a time the server had not reached, and times in state grew with it.
 Now the board shows the time of the server's last message, and follows when it moves.
-With a real clock it moves on by itself between messages.
+With a real clock it moves on by itself between messages. The manual clock is checked in
+English and in Chinese (its tag, its times in state: 15m or 15分).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from .boardkit import Tabs, open_board, tabs, tile
+from .boardkit import LANGS, Tabs, open_board, say, short_dur, tabs, tile
 from .support import Server, at, future_day, make_key, ok, set_clock
 
 pytestmark = pytest.mark.e2e
@@ -36,8 +37,9 @@ def clock_text(page: Page) -> str:
     return page.locator("#clock").inner_text()
 
 
+@pytest.mark.parametrize("lang", LANGS)
 def test_with_a_manual_server_clock_the_board_shows_its_time_and_does_not_tick(
-    board: Tabs, server: Server
+    board: Tabs, server: Server, lang: str
 ) -> None:
     admin = server.client(server.admin_key)
     day = future_day()
@@ -47,28 +49,32 @@ def test_with_a_manual_server_clock_the_board_shows_its_time_and_does_not_tick(
     ok(admin.post("/v1/agents/c1/login"))
     set_clock(admin, at(day, "09:15:30"))
 
-    page = board.open(1440)
-    open_board(page, server.base_url, make_key(admin, "supervisor"))
-    expect(page.locator("#clock")).to_have_text("09:15:30 UTC")
-    expect(tile(page, "c1").locator(".tm")).to_have_text("15m")
+    page = board.open(1440, lang=lang)
+    open_board(page, server.base_url, make_key(admin, "supervisor"), lang)
+
+    def utc(time: str) -> str:
+        return say(lang, "clock", time=time)
+
+    expect(page.locator("#clock")).to_have_text(utc("09:15:30"))
+    expect(tile(page, "c1").locator(".tm")).to_have_text(short_dur(15 * 60, lang))
     # The browser's clock goes on; the server's does not, and neither does the board's.
     page.wait_for_timeout(2500)
-    assert clock_text(page) == "09:15:30 UTC"
-    assert tile(page, "c1").locator(".tm").inner_text() == "15m"
-    expect(page.locator("#clock-mode")).to_have_text("manual clock")  # and it says why
+    assert clock_text(page) == utc("09:15:30")
+    assert tile(page, "c1").locator(".tm").inner_text() == short_dur(15 * 60, lang)
+    # and it says why
+    expect(page.locator("#clock-mode")).to_have_text(say(lang, "clockManual"))
 
     # The server's clock moves: the board follows, times in state too.
     ok(admin.post("/v1/admin/clock", json={"advance_s": 75}))
-    expect(page.locator("#clock")).to_have_text("09:16:45 UTC", timeout=SHOWS_WITHIN_MS)
-    expect(tile(page, "c1").locator(".tm")).to_have_text("16m")
+    expect(page.locator("#clock")).to_have_text(utc("09:16:45"), timeout=SHOWS_WITHIN_MS)
+    expect(tile(page, "c1").locator(".tm")).to_have_text(short_dur(16 * 60, lang))
     set_clock(admin, at(day, "10:30:05"))
-    expect(page.locator("#clock")).to_have_text("10:30:05 UTC", timeout=SHOWS_WITHIN_MS)
-    expect(tile(page, "c1").locator(".tm")).to_have_text("1h30")
+    expect(page.locator("#clock")).to_have_text(utc("10:30:05"), timeout=SHOWS_WITHIN_MS)
+    expect(tile(page, "c1").locator(".tm")).to_have_text(short_dur(90 * 60, lang))
     page.wait_for_timeout(2200)
-    assert clock_text(page) == "10:30:05 UTC"
-    assert f"{day.isoformat()} 10:30:05 UTC" in (
-        page.locator("#clock").get_attribute("title") or ""
-    )
+    assert clock_text(page) == utc("10:30:05")
+    title = say(lang, "clockTitleManual", datetime=f"{day.isoformat()} 10:30:05")
+    expect(page.locator("#clock")).to_have_attribute("title", title)
 
 
 def test_with_a_real_server_clock_the_board_moves_on_by_itself(

@@ -2,8 +2,10 @@
 
 Issue 15: the chart's left axis labels were cut off after its first redraw; the END and
 LOGOUT? marks covered a tile's time in state; at 760 px the header overflowed and the
-page scrolled sideways. Each test runs at every width in `boardkit.WIDTHS` on one
-400-seat floor whose tiles show every mark: END alone, LOGOUT? alone, and both.
+page scrolled sideways. Each test runs at every width in `boardkit.WIDTHS`, in English and
+in Chinese (longer or wider words: 临下班, 申请下线...), on one 400-seat floor whose tiles show
+every mark: END alone, LOGOUT? alone, and both. The boxes measured are the real font's: the
+machine has a CJK font (`make setup-browser` installs Noto CJK), or Chinese would be boxes.
 
 Set SEATFLOW_BOARD_SHOTS=DIR to save what each width looks like (for a person to look at).
 """
@@ -18,7 +20,18 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from .boardkit import WIDTHS, Floor, Tabs, build_floor, open_live, tabs, tile
+from .boardkit import (
+    LANGS,
+    RECORD_CHART,
+    WIDTHS,
+    Floor,
+    Tabs,
+    build_floor,
+    open_live,
+    say,
+    tabs,
+    tile,
+)
 from .support import Server, ok
 
 pytestmark = pytest.mark.e2e
@@ -51,14 +64,16 @@ def shot(page: Page, name: str) -> None:
         page.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
 
 
+@pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("width", WIDTHS)
 def test_nothing_scrolls_sideways_and_every_seat_is_on_screen(
-    board: Tabs, floor: Floor, width: int
+    board: Tabs, floor: Floor, width: int, lang: str
 ) -> None:
-    page = board.open(width)
-    open_live(page, floor)
+    page = board.open(width, lang=lang)
+    open_live(page, floor, lang)
     expect(page.locator("#totals .t-req b")).to_have_text(str(1 + len(REQUEST_ONLY)))
-    shot(page, f"board-{width}")
+    assert page.evaluate("document.documentElement.lang") == lang
+    shot(page, f"board-{lang}-{width}")
     sizes = page.evaluate(
         """() => ({scroll: document.scrollingElement.scrollWidth, inner: innerWidth,
                   header: document.querySelector('header').scrollWidth})"""
@@ -73,7 +88,7 @@ def test_nothing_scrolls_sideways_and_every_seat_is_on_screen(
     )
     assert outside == [], f"tiles outside the screen at {width} px: {outside[:10]}"
     # What the header holds is all there, each item in one piece on the screen.
-    for sel in ("h1", "#totals .t-on", "#totals .t-req", "#clock", "#conn", "#change-key"):
+    for sel in ("h1", "#totals .t-on", "#totals .t-req", "#clock", "#conn", "#lang", "#change-key"):
         box = page.locator(sel).bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, (sel, box)
     # The side panels too: the skills table fits its panel (no cut-off column).
@@ -123,14 +138,17 @@ def _inside(a: dict[str, Any], outer: dict[str, Any]) -> bool:
     )
 
 
+@pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("width", WIDTHS)
-def test_marks_never_cover_a_tiles_figures(board: Tabs, floor: Floor, width: int) -> None:
-    page = board.open(width)
-    open_live(page, floor)
-    expect(tile(page, BOTH).locator(".req")).to_have_text("LOGOUT?")
-    expect(tile(page, BOTH).locator(".end")).to_have_text("END")
+def test_marks_never_cover_a_tiles_figures(
+    board: Tabs, floor: Floor, width: int, lang: str
+) -> None:
+    page = board.open(width, lang=lang)
+    open_live(page, floor, lang)
+    expect(tile(page, BOTH).locator(".req")).to_have_text(say(lang, "markReq"))
+    expect(tile(page, BOTH).locator(".end")).to_have_text(say(lang, "markEnd"))
     for a in REQUEST_ONLY:
-        expect(tile(page, a).locator(".req")).to_have_text("LOGOUT?")
+        expect(tile(page, a).locator(".req")).to_have_text(say(lang, "markReq"))
     marked = page.evaluate(
         "() => [...document.querySelectorAll('.tile')]"
         ".filter((t) => t.querySelector('.end, .req')).map((t) => t.dataset.agent)"
@@ -141,7 +159,7 @@ def test_marks_never_cover_a_tiles_figures(board: Tabs, floor: Floor, width: int
         box = tile(page, BOTH).bounding_box()
         assert box is not None
         page.screenshot(
-            path=str(Path(SHOTS) / f"tiles-{width}.png"),
+            path=str(Path(SHOTS) / f"tiles-{lang}-{width}.png"),
             clip={"x": 0, "y": max(0, box["y"] - 60), "width": width, "height": 160},
         )
     problems = []
@@ -156,43 +174,14 @@ def test_marks_never_cover_a_tiles_figures(board: Tabs, floor: Floor, width: int
     assert problems == [], f"at {width} px:\n" + "\n".join(problems[:20])
 
 
-# Records every label the chart draws, where it really lands: measureText under the
-# context's alignment, baseline and transform at the moment of the call (device pixels).
-_RECORD_CHART = """(() => {
-  const frames = [];
-  window.__chartFrames = frames;
-  const P = CanvasRenderingContext2D.prototype;
-  const clear = P.clearRect, fill = P.fillText;
-  P.clearRect = function (...args) {
-    if (this.canvas.id === 'chart') {
-      frames.push({width: this.canvas.width, height: this.canvas.height, labels: []});
-    }
-    return clear.apply(this, args);
-  };
-  P.fillText = function (text, x, y, ...rest) {
-    if (this.canvas.id === 'chart' && frames.length) {
-      const m = this.measureText(text);
-      const t = this.getTransform();
-      frames[frames.length - 1].labels.push({
-        text: String(text),
-        left: t.a * (x - m.actualBoundingBoxLeft) + t.e,
-        right: t.a * (x + m.actualBoundingBoxRight) + t.e,
-        top: t.d * (y - m.actualBoundingBoxAscent) + t.f,
-        bottom: t.d * (y + m.actualBoundingBoxDescent) + t.f,
-      });
-    }
-    return fill.call(this, text, x, y, ...rest);
-  };
-})()"""
-
-
+@pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("width", WIDTHS)
 def test_the_charts_axis_labels_are_whole_on_every_redraw(
-    board: Tabs, floor: Floor, width: int
+    board: Tabs, floor: Floor, width: int, lang: str
 ) -> None:
-    page = board.open(width)
-    page.add_init_script(_RECORD_CHART)
-    open_live(page, floor)
+    page = board.open(width, lang=lang)
+    page.add_init_script(RECORD_CHART)
+    open_live(page, floor, lang)
     page.wait_for_function("() => window.__chartFrames.length >= 1")
     # The first drawing was right; the bug came with the next ones. Make the board redraw.
     for _ in range(2):
@@ -204,7 +193,8 @@ def test_the_charts_axis_labels_are_whole_on_every_redraw(
     assert len(frames) >= 3, frames
     last = frames[-1]
     texts = [lb["text"] for lb in last["labels"]]
-    assert "0" in texts and "now" in texts and "−60 min" in texts, texts
+    assert "0" in texts and say(lang, "chartEnd") in texts, texts
+    assert say(lang, "chartStart") in texts, texts
     cut = []
     for i, f in enumerate(frames):
         labels = f["labels"]

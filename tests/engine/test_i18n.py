@@ -25,6 +25,15 @@ def _fields(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_catalogue_is_objects_of_strings(lang: str) -> None:
+    """Sections nest objects (the board's `stateName.away`), and every leaf is a string: no
+    arrays or numbers, which the comparison below would not see into."""
+    for key, value in _leaves(catalogue(lang)).items():
+        assert isinstance(value, str), (lang, key, value)
+    assert catalogue(lang)["board"], f"{lang} has no board strings"
+
+
 @pytest.mark.parametrize("lang", [lang for lang in LANGUAGES if lang != "en"])
 def test_every_string_is_translated_with_the_same_fields(lang: str) -> None:
     english, other = _leaves(catalogue("en")), _leaves(catalogue(lang))
