@@ -37,6 +37,17 @@ def catalogue(lang: str) -> dict[str, Any]:
     return data
 
 
+def leaves(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Every entry of a catalogue (or a part of one) by its dotted key: "board.connLive"."""
+    out: dict[str, Any] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            out.update(leaves(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
 def strings(lang: str, section: str, part: str) -> dict[str, str]:
     """One part of a section, e.g. strings("zh-CN", "payroll", "sheet")."""
     found: dict[str, str] = catalogue(lang)[section][part]

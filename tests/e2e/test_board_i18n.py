@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
-from engine.i18n import catalogue
+from engine.i18n import catalogue, leaves
 
 from .boardkit import (
     RECORD_CHART,
@@ -62,16 +62,6 @@ def floor(shared_server: Server) -> Floor:
 def board(browser: Browser, floor: Floor) -> Iterator[Tabs]:
     with tabs(browser, floor.server.base_url) as t:
         yield t
-
-
-def leaves(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            out.update(leaves(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
 
 
 def key_dialog(page: Page, lang: str) -> Any:

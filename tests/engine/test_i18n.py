@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import string
-from typing import Any
 
 import pytest
 
 from engine.errors import Invalid
-from engine.i18n import LANGUAGES, catalogue, check_language
-
-
-def _leaves(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            out.update(_leaves(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
+from engine.i18n import LANGUAGES, catalogue, check_language, leaves
 
 
 def _fields(template: str) -> set[str]:
@@ -29,14 +18,14 @@ def _fields(template: str) -> set[str]:
 def test_a_catalogue_is_objects_of_strings(lang: str) -> None:
     """Sections nest objects (the board's `stateName.away`), and every leaf is a string: no
     arrays or numbers, which the comparison below would not see into."""
-    for key, value in _leaves(catalogue(lang)).items():
+    for key, value in leaves(catalogue(lang)).items():
         assert isinstance(value, str), (lang, key, value)
     assert catalogue(lang)["board"], f"{lang} has no board strings"
 
 
 @pytest.mark.parametrize("lang", [lang for lang in LANGUAGES if lang != "en"])
 def test_every_string_is_translated_with_the_same_fields(lang: str) -> None:
-    english, other = _leaves(catalogue("en")), _leaves(catalogue(lang))
+    english, other = leaves(catalogue("en")), leaves(catalogue(lang))
     assert set(other) == set(english), set(other) ^ set(english)
     for key, text in english.items():
         assert _fields(other[key]) == _fields(text), key
