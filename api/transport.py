@@ -6,8 +6,9 @@ one byte a minute holds a connection open forever. `GuardedHttpTools` is that pr
 with two limits on the head (request line and headers) of every request:
 
 - more than MAX_HEAD_BYTES (64 KiB) of head: 431, and the connection is closed;
-- the head not complete within `head_timeout_s` of its first byte (or of the connection
-  opening, for a client that sends nothing): 408, and the connection is closed.
+- the head not complete within `head_timeout_s` of its first incomplete chunk (or of the
+  connection opening, for a client that sends nothing): 408, and the connection is closed.
+  A head that arrives whole in one chunk, as nearly all do, arms no timer at all.
 
 Bodies are not counted here (the 1 MiB body limit is api.body's), and once a head is
 complete nothing is timed: a board stream may stay open for hours.
@@ -71,14 +72,17 @@ class GuardedHttpTools(HttpToolsProtocol):
             return  # lingering: read and dropped
         if self._reading_head:
             self._head_bytes += len(data)
-            self._start_head_timer()
         super().data_received(data)  # the head may complete in here (on_headers_complete)
-        if self._reading_head and self._head_bytes > MAX_HEAD_BYTES:
+        if not self._reading_head:
+            return
+        if self._head_bytes > MAX_HEAD_BYTES:
             self._refuse(
                 431,
                 "request_header_fields_too_large",
                 f"the request line and headers are over {MAX_HEAD_BYTES} bytes",
             )
+        else:  # a head still incomplete after this chunk: time it (most come in one chunk)
+            self._start_head_timer()
 
     def on_headers_complete(self) -> None:
         self._reading_head = False
