@@ -113,8 +113,7 @@ def run(args: argparse.Namespace) -> int:
         out.write_bytes(to_xlsx(report, lang))
         print(f"wrote {out}", file=sys.stderr)
         return 0
-    bom = lang == "zh-CN" if args.bom is None else args.bom
-    text = to_csv(report, lang, bom=bom) if args.format == "csv" else _table(report, lang)
+    text = to_csv(report, lang, bom=args.bom) if args.format == "csv" else _table(report, lang)
     if args.output is not None:
         args.output.write_text(text, encoding="utf-8", newline="")
     else:

@@ -11,11 +11,13 @@ from typing import Any
 
 from api.cli import payroll
 from api.cli.common import fail, recover
+from api.query import time_field
 from api.transport import HEAD_TIMEOUT_S, GuardedHttpTools
 from engine.clock import Clock, ManualClock, RealClock, start_manual
 from engine.core import Center, Engine
+from engine.errors import Invalid
 from engine.sqlite_journal import DataDirLocked, SqliteJournal, lock_data_dir
-from presence.timeutil import TIME_MAX, TIME_MIN, format_time, parse_time
+from presence.timeutil import format_time
 
 log = logging.getLogger("seatflow")
 
@@ -61,13 +63,9 @@ def _start_ms(args: argparse.Namespace) -> int | str | None:
     if args.clock != "manual":
         return "--start needs --clock manual (the real clock cannot be set)"
     try:
-        start = parse_time(args.start)
-    except ValueError as exc:
-        return f"--start: {exc}"
-    if not TIME_MIN <= start < TIME_MAX:
-        first, end = format_time(TIME_MIN)[:10], format_time(TIME_MAX)[:10]
-        return f"--start {args.start!r} is outside {first} .. {end}"
-    return start
+        return time_field(args.start, "--start")  # the HTTP edge's rule: RFC 3339, 1970..2200
+    except Invalid as exc:
+        return exc.message
 
 
 def _start_clock(engine: Engine, start_ms: int | None) -> None:

@@ -133,7 +133,7 @@ async def payroll(
         raise Invalid("format", f"format {format[:20]!r} is not one of json, csv, xlsx")
     engine = engine_of(request)
     language = check_language(engine.state.settings.language if lang is None else lang)
-    with_bom = _flag(bom, "bom", default=language == "zh-CN")
+    with_bom = None if bom is None else _flag(bom, "bom")
     report = payroll_report(engine.state, month, engine.now())
     if format == "json":
         return await answer_read(request, report)
@@ -146,9 +146,7 @@ async def payroll(
     return Response(to_xlsx(report, language), media_type=XLSX, headers=headers)
 
 
-def _flag(text: str | None, field: str, *, default: bool) -> bool:
-    if text is None:
-        return default
+def _flag(text: str, field: str) -> bool:
     if text not in ("true", "false", "1", "0"):
         raise Invalid(field, f"{field} {text[:20]!r} is not one of true, false")
     return text in ("true", "1")

@@ -23,6 +23,8 @@ from engine.i18n import strings
 from engine.payroll.views import PayrollReport, PayrollRow
 
 BOM = "\ufeff"
+# Languages whose CSV is meant for a spreadsheet first: a byte-order mark unless told not to.
+BOM_BY_DEFAULT = frozenset({"zh-CN"})
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -73,9 +75,10 @@ def csv_rows(report: PayrollReport) -> list[list[object]]:
     ]
 
 
-def to_csv(report: PayrollReport, lang: str = "en", *, bom: bool = False) -> str:
+def to_csv(report: PayrollReport, lang: str = "en", *, bom: bool | None = None) -> str:
+    """The CSV; `bom` None: a byte-order mark for the languages of BOM_BY_DEFAULT."""
     out = io.StringIO()
-    if bom:
+    if lang in BOM_BY_DEFAULT if bom is None else bom:
         out.write(BOM)
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns(report, lang))
