@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.errors import Unauthorized
 from engine.errors import Forbidden, SeatflowError
 from engine.state import State
+from presence.timeutil import format_time
 
 ADMIN = frozenset({"admin"})
 STAFF = frozenset({"admin", "supervisor"})
@@ -32,6 +33,13 @@ class Principal:
     agent_id: str | None
     # Who did it, as approvals and QA results record it.
     by: str
+    # The issued key's digest; None for the environment's admin key.
+    key_hash: str | None = None
+
+    def revoked(self, state: State) -> bool:
+        """The key was revoked since this request was let in (a long-lived stream asks)."""
+        key = None if self.key_hash is None else state.keys.get(self.key_hash)
+        return key is not None and key.revoked
 
 
 def new_key() -> str:
@@ -57,8 +65,12 @@ def authenticate(request: Request, state: State, admin_key: str | None) -> Princ
     found = state.keys.get(digest)
     if found is None:
         raise Unauthorized("unknown API key")
-    role, agent_id = found
-    return Principal(role, agent_id, f"{role}:{digest[:8]}")
+    if found.revoked_at is not None:
+        raise Unauthorized(
+            f"API key {found.id} was revoked at {format_time(found.revoked_at)}",
+            code="key_revoked",
+        )
+    return Principal(found.role, found.agent_id, f"{found.role}:{digest[:8]}", digest)
 
 
 def require(request: Request, roles: frozenset[str], *, own_agent: str | None = None) -> Principal:
@@ -85,24 +97,26 @@ def _bearer(scope: Scope) -> str | None:
     return None
 
 
-def catch_up_for_new_keys(inner: ASGIApp, app: Any) -> ASGIApp:
-    """Let a key made through another process work here at once (several processes, Redis).
+def keys_current_everywhere(inner: ASGIApp, app: Any) -> ASGIApp:
+    """A key created or revoked through any process is honoured at once by every other.
 
-    A key created on one process reaches another's copy of the center a few ms later.
-    A request carrying a key this copy does not know yet first waits until the copy has
-    caught up with the journal (as reads do), so it is not refused 401 for being early;
-    a key that is still unknown then is refused as usual. Known keys cost one lookup.
+    On Redis a follower's copy of the center trails the stream by a few ms. A request
+    that carries an issued key (not the environment's admin key) therefore first waits
+    until the copy holds every record acknowledged before the request began (one round
+    trip to Redis; nothing on the owner, whose copy is the source), and only then is its
+    key checked: a key made elsewhere a moment ago is not refused 401 for being early,
+    and one revoked elsewhere is refused, never honoured for being late.
     """
 
     async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             key = _bearer(scope)
             center = getattr(app.state, "engine", None)
-            if key and center is not None and hash_key(key) not in center.state.keys:
+            if key and center is not None:
                 admin_key = app.state.admin_key
                 if admin_key is None or not hmac.compare_digest(key.encode(), admin_key.encode()):
                     try:
-                        await center.durable()
+                        await center.catch_up()
                     except SeatflowError:
                         pass  # the request itself then answers why (503)
         await inner(scope, receive, send)

@@ -14,7 +14,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 from api.body import MAX_ID
 from engine.i18n import LANGUAGES
 from engine.settings import MAX_BOTTOM_N, MAX_PLACES, MAX_WINDOW_S
-from engine.views import AgentView, AuditView, LogoutRequestView
+from engine.views import AgentView, AuditView, KeyInfoView, LogoutRequestView
 from presence.guard import MAX_NAME
 from router.order import PRIORITY_MAX, PRIORITY_MIN
 
@@ -89,9 +89,9 @@ class ClockIn(Body):
 
 class SettingsIn(Body):
     logout_grace_s: Annotated[int | UnsetType, Meta(description=f"0..{MAX_WINDOW_S}")] = UNSET
-    stop_new_before_end_s: Annotated[
-        int | UnsetType, Meta(description=f"0..{MAX_WINDOW_S}")
-    ] = UNSET
+    stop_new_before_end_s: Annotated[int | UnsetType, Meta(description=f"0..{MAX_WINDOW_S}")] = (
+        UNSET
+    )
     timezone: Annotated[str | UnsetType, Meta(description="IANA zone name")] = UNSET
     contest_points: Annotated[
         list[int] | UnsetType,
@@ -108,6 +108,10 @@ class SettingsIn(Body):
 
 class AgentList(Struct):
     agents: list[AgentView]
+
+
+class KeyList(Struct):
+    keys: list[KeyInfoView]
 
 
 class LogoutRequestList(Struct):

@@ -41,9 +41,11 @@ def test_every_strategy_on_the_stressed_day(benchmark):
     day = Scenario(rate_multiplier=1.2)
     results = _once(benchmark, lambda: {name: summary(simulate(day, name)[0]) for name in ALL})
     for name, s in results.items():
-        print(f"{name:<24} wait {s['wait_s']} stranded {s['stranded_offline']} "
-              f"gini {s['fairness_gini']} util {s['utilization']} "
-              f"violations {s['invariant_violations']}")
+        print(
+            f"{name:<24} wait {s['wait_s']} stranded {s['stranded_offline']} "
+            f"gini {s['fairness_gini']} util {s['utilization']} "
+            f"violations {s['invariant_violations']}"
+        )
     ours = results.pop("seatflow")
     assert ours["invariant_violations"] == 0 and ours["stranded_offline"] == 0
     for name, s in results.items():
@@ -59,8 +61,10 @@ def test_steady_segment_agrees_with_erlang_c(benchmark, seats):
     Erlang C for the same rate, handle time and servers (the sum of capacities)."""
 
     def run() -> list[dict]:
-        return [erlang_check(simulate(Scenario(seats=seats, hours=48, steady=True, seed=k))[0])
-                for k in (1, 2, 3)]
+        return [
+            erlang_check(simulate(Scenario(seats=seats, hours=48, steady=True, seed=k))[0])
+            for k in (1, 2, 3)
+        ]
 
     checks = _once(benchmark, run)
     for c in checks:
@@ -68,6 +72,8 @@ def test_steady_segment_agrees_with_erlang_c(benchmark, seats):
     n = sum(c["orders_counted"] for c in checks)
     pooled = sum(c["simulated_mean_wait_s"] * c["orders_counted"] for c in checks) / n
     expected = mean_wait(checks[0]["servers"], checks[0]["rate_per_s"], checks[0]["aht_s"])
-    print(f"pooled over {n} orders: simulated {pooled:.4f} s, Erlang C {expected:.4f} s, "
-          f"error {abs(pooled - expected) / expected:.1%}")
+    print(
+        f"pooled over {n} orders: simulated {pooled:.4f} s, Erlang C {expected:.4f} s, "
+        f"error {abs(pooled - expected) / expected:.1%}"
+    )
     assert abs(pooled - expected) / expected < 0.10

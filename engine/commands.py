@@ -91,6 +91,11 @@ class CreateKey(Command):
     agent_id: str | None = None
 
 
+class RevokeKey(Command):
+    key_id: str
+    by: str
+
+
 class SetClock(Command):
     to: int
 
@@ -126,6 +131,7 @@ AnyCommand = (
     | CompleteOrder
     | RecordQa
     | CreateKey
+    | RevokeKey
     | SetClock
     | ChangeSettings
     | SetPayrollScheme

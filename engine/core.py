@@ -178,6 +178,9 @@ class Engine:
             self.failure = str(exc)
             self._check_ready()
 
+    async def catch_up(self) -> None:
+        """Nothing to do: a process's own engine is the source of its state."""
+
     async def set_clock(self, to: int) -> Reply:
         if not isinstance(self.clock, ManualClock):
             raise Conflict(
@@ -219,6 +222,8 @@ class Center(Protocol):
     async def execute(self, command: Command, *, at: int | None = None) -> Reply: ...
 
     async def durable(self) -> None: ...
+
+    async def catch_up(self) -> None: ...
 
     async def set_clock(self, to: int) -> Reply: ...
 

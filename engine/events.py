@@ -53,6 +53,13 @@ class KeyCreated(Event):
     agent_id: str | None = None
 
 
+class KeyRevoked(Event):
+    """From this record on the key is refused (401 `key_revoked`); it stays listed."""
+
+    key_hash: str
+    by: str
+
+
 class ClockSet(Event):
     """The manual clock was moved; journaled so a restart resumes at the same virtual time."""
 
@@ -94,6 +101,7 @@ AnyEvent = (
     | OrderCompleted
     | QaRecorded
     | KeyCreated
+    | KeyRevoked
     | ClockSet
     | SettingsChanged
     | PayrollSchemeSet
@@ -129,6 +137,7 @@ __all__ = [
     "ClockSet",
     "Event",
     "KeyCreated",
+    "KeyRevoked",
     "LogoutDenied",
     "LogoutRepeated",
     "LogoutRequested",

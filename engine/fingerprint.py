@@ -14,7 +14,7 @@ from typing import Any
 from engine.state import State
 
 # Caches, left out on purpose: each is rebuilt from what the fingerprint holds.
-STATE_CACHES = frozenset({"index", "timers", "timer_at"})
+STATE_CACHES = frozenset({"index", "timers", "timer_at", "key_ids"})
 AGENT_CACHES = frozenset({"version"})
 
 
@@ -84,7 +84,16 @@ def fingerprint(state: State) -> dict[str, Any]:
             agent_id: [list(s) for s in state.roster.of(agent_id)]
             for agent_id in state.roster.agents()
         },
-        "keys": {h: [role, agent_id] for h, (role, agent_id) in state.keys.items()},
+        "keys": {
+            h: {
+                "role": k.role,
+                "agent_id": k.agent_id,
+                "created_at": k.created_at,
+                "revoked_at": k.revoked_at,
+                "revoked_by": k.revoked_by,
+            }
+            for h, k in state.keys.items()
+        },
         "counters": {
             "received": state.counters.received,
             "assigned": state.counters.assigned,

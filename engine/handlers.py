@@ -19,6 +19,7 @@ from typing import Any
 from engine import commands as cmd
 from engine import events as ev
 from engine.errors import Conflict, Forbidden, Invalid, NotFound, SeatflowError
+from engine.keys import key_id
 from engine.payroll.scheme import check_scheme
 from engine.payroll.views import scheme_view
 from engine.settings import Settings
@@ -33,6 +34,7 @@ from engine.views import (
     OrderView,
     StateView,
     agent_view,
+    key_info_view,
     order_view,
     request_view,
     settings_view,
@@ -256,8 +258,24 @@ def create_key(ch: Changes, c: cmd.CreateKey) -> Reply:
         _agent(ch.state, c.agent_id)
     elif c.agent_id is not None:
         raise Invalid("agent_id", f"a key with role {c.role!r} takes no agent_id")
+    taken = ch.state.key_ids.get(key_id(c.key_hash))
+    if taken is not None:  # a 48-bit id prefix shared by two random keys: vanishingly rare
+        raise Conflict(
+            "a key with the same public id exists; create the key again", code="key_exists"
+        )
     ch.emit(ev.KeyCreated(c.key_hash, c.role, c.agent_id))
     return Reply(201, None)
+
+
+def revoke_key(ch: Changes, c: cmd.RevokeKey) -> Reply:
+    """Revoked at once and for good; revoking a revoked key again changes nothing."""
+    key_hash = ch.state.key_ids.get(c.key_id)
+    if key_hash is None:
+        raise NotFound(f"key {c.key_id!r} does not exist", code="key_not_found")
+    key = ch.state.keys[key_hash]
+    if not key.revoked:
+        ch.emit(ev.KeyRevoked(key_hash, c.by))
+    return Reply(200, key_info_view(key))
 
 
 def change_settings(ch: Changes, c: cmd.ChangeSettings) -> Reply:
@@ -303,6 +321,7 @@ HANDLERS: dict[type, Callable[[Changes, Any], Reply]] = {
     cmd.CompleteOrder: complete_order,
     cmd.RecordQa: record_qa,
     cmd.CreateKey: create_key,
+    cmd.RevokeKey: revoke_key,
     cmd.ChangeSettings: change_settings,
     cmd.SetClock: set_clock,
     cmd.SetPayrollScheme: set_payroll_scheme,

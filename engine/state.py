@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine import events as ev
+from engine.keys import ApiKey, key_id
 from engine.payroll.scheme import Scheme
 from engine.payroll.tallies import Tallies
 from engine.settings import Settings
@@ -50,7 +51,9 @@ class State:
     orders: dict[str, Order] = field(default_factory=dict)
     queues: OrderQueues = field(default_factory=OrderQueues)
     index: AgentIndex = field(init=False)
-    keys: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    # By SHA-256 digest; revoked keys stay (few, and listed). `key_ids`: public id -> digest.
+    keys: dict[str, ApiKey] = field(default_factory=dict)
+    key_ids: dict[str, str] = field(default_factory=dict)
     settings: Settings = field(default_factory=Settings)
     counters: Counters = field(default_factory=Counters)
     audit: list[AuditEntry] = field(default_factory=list)
@@ -229,7 +232,15 @@ def _qa_recorded(state: State, e: ev.QaRecorded, at: int) -> None:
 
 
 def _key_created(state: State, e: ev.KeyCreated, at: int) -> None:
-    state.keys[e.key_hash] = (e.role, e.agent_id)
+    key = ApiKey(key_id(e.key_hash), e.role, e.agent_id, at)
+    state.keys[e.key_hash] = key
+    state.key_ids[key.id] = e.key_hash
+
+
+def _key_revoked(state: State, e: ev.KeyRevoked, at: int) -> None:
+    key = state.keys[e.key_hash]
+    key.revoked_at = at
+    key.revoked_by = e.by
 
 
 def _clock_set(state: State, e: ev.ClockSet, at: int) -> None:
@@ -281,6 +292,7 @@ APPLY: dict[type, Callable[[State, Any, int], None]] = {
     ev.OrderCompleted: _order_completed,
     ev.QaRecorded: _qa_recorded,
     ev.KeyCreated: _key_created,
+    ev.KeyRevoked: _key_revoked,
     ev.ClockSet: _clock_set,
     ev.SettingsChanged: _settings_changed,
     ev.PayrollSchemeSet: _payroll_scheme_set,

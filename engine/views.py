@@ -6,6 +6,7 @@ from typing import Any
 
 from msgspec import Struct
 
+from engine.keys import ApiKey
 from engine.settings import Settings
 from presence.agent import Agent
 from presence.requests import LogoutRequest
@@ -87,9 +88,29 @@ class BatchResult(Struct):
 
 
 class KeyView(Struct):
+    """The answer to creating a key: the only time the key itself is ever shown."""
+
     key: str
+    id: str
     role: str
     agent_id: str | None
+
+
+class KeyInfoView(Struct):
+    """A key as listed: its public id and life, never the key."""
+
+    id: str
+    role: str
+    agent_id: str | None
+    created_at: str
+    revoked_at: str | None
+    revoked_by: str | None
+
+
+def key_info_view(k: ApiKey) -> KeyInfoView:
+    return KeyInfoView(
+        k.id, k.role, k.agent_id, format_time(k.created_at), format_opt(k.revoked_at), k.revoked_by
+    )
 
 
 class ClockView(Struct):

@@ -99,9 +99,4 @@ class Roster:
     def between(self, agent_id: str | None, lo: int, hi: int) -> list[tuple[str, int, int]]:
         """Shifts that intersect [lo, hi), by agent then start."""
         ids = [agent_id] if agent_id is not None else sorted(self._shifts)
-        return [
-            (a, s, e)
-            for a in ids
-            for (s, e) in self._shifts.get(a, ())
-            if s < hi and lo < e
-        ]
+        return [(a, s, e) for a in ids for (s, e) in self._shifts.get(a, ()) if s < hi and lo < e]

@@ -100,8 +100,12 @@ class Center:
     # -- shorthands, each one real command ---------------------------------------------
 
     async def agent(
-        self, agent_id: str, skills: tuple[str, ...] = ("pre",), capacity: int = 2,
-        team: str = "t1", name: str | None = None,
+        self,
+        agent_id: str,
+        skills: tuple[str, ...] = ("pre",),
+        capacity: int = 2,
+        team: str = "t1",
+        name: str | None = None,
     ) -> Reply:
         return await self.run(
             cmd.UpsertAgent(agent_id, name or agent_id.upper(), team, list(skills), capacity)

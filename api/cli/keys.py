@@ -1,4 +1,11 @@
-"""`seatflow keys create`: an API key, offline (server stopped) or through Redis."""
+"""`seatflow keys create | list | revoke`: API keys, offline (server stopped) or through Redis.
+
+Offline, the data directory must not be in use (a running server owns its journal:
+use the HTTP routes then). On Redis the command goes through a node: written by
+this process if no server owns the center, else forwarded to the owner, so it works
+while servers run. `create` prints the key alone on stdout (for `KEY=$(...)`) and its
+public id on stderr; `list` prints one key per line, never the keys themselves.
+"""
 
 from __future__ import annotations
 
@@ -6,83 +13,130 @@ import argparse
 import asyncio
 import faulthandler
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 from api.auth import hash_key, new_key
 from api.cli import stores
-from api.cli.common import fail, recover
+from api.cli.common import fail, recover, shown
 from engine.clock import ManualClock, start_manual
-from engine.commands import CreateKey
+from engine.commands import Command, CreateKey, RevokeKey
 from engine.core import Engine
 from engine.errors import SeatflowError
+from engine.keys import ApiKey, key_id
 from engine.sqlite_journal import DataDirLocked, SqliteJournal, lock_data_dir
+from presence.timeutil import format_time
 
 KEYS_DEADLINE_S = 45.0
+# Who revoked a key from the command line, as the key list shows it.
+CLI_BY = "cli"
 
 
 def add_parser(sub: Any) -> None:
     keys = sub.add_parser("keys", help="API keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
-    create = keys_sub.add_parser("create", help="create a key offline (server stopped)")
+    create = keys_sub.add_parser("create", help="create a key")
     create.add_argument("--role", required=True)
     create.add_argument("--agent", metavar="ID", help="the agent a role 'agent' key is bound to")
     stores.add_arguments(create)
-    create.set_defaults(run=run)
+    create.set_defaults(run=run_create)
+    listing = keys_sub.add_parser("list", help="list the keys issued (ids, never the keys)")
+    stores.add_arguments(listing)
+    listing.set_defaults(run=run_list)
+    revoke = keys_sub.add_parser("revoke", help="revoke a key by its public id, at once")
+    revoke.add_argument("key_id", metavar="ID")
+    stores.add_arguments(revoke)
+    revoke.set_defaults(run=run_revoke)
 
 
-async def _create_key(data: Path, role: str, agent_id: str | None) -> str:
-    # A manual clock, started as `serve --clock manual` starts it: creating a key
+async def _execute_offline(data: Path, command: Command) -> None:
+    # A manual clock, started as `serve --clock manual` starts it: changing keys
     # offline never moves a virtual (test) clock forward to wall time.
     engine = Engine(SqliteJournal.in_dir(data), ManualClock(0))
     try:
         recover(engine)
         start_manual(engine.clock, engine.state.now)
-        key = new_key()
-        await engine.execute(CreateKey(hash_key(key), role, agent_id))
-        return key
+        await engine.execute(command)
     finally:
         await engine.close()
 
 
-async def _create_key_in_redis(args: argparse.Namespace) -> str:
-    """Through a node: written by this process if no server owns the center, else forwarded."""
+async def _execute_in_redis(args: argparse.Namespace, command: Command) -> None:
     from engine.redis_backend.node import RedisNode
 
     node = RedisNode(args.redis, args.center, ManualClock(0))
     await node.start()
     try:
-        key = new_key()
-        await node.execute(CreateKey(hash_key(key), args.role, args.agent))
-        return key
+        await node.execute(command)
     finally:
         await node.close()
 
 
-def run(args: argparse.Namespace) -> int:
+def _execute(args: argparse.Namespace, command: Command) -> int | None:
+    """Run one key command on the store; an exit code when it failed, else None."""
     if args.redis:
         # Should it ever hang (Redis stalls), say where, and stop, rather than wait forever.
         faulthandler.dump_traceback_later(KEYS_DEADLINE_S, exit=True)
         try:
-            key = asyncio.run(_create_key_in_redis(args))
+            asyncio.run(_execute_in_redis(args, command))
         except SeatflowError as exc:
             return fail(exc.message)
         finally:
             faulthandler.cancel_dump_traceback_later()
-        print(key)
-        return 0
+        return None
     try:
         lock = lock_data_dir(args.data)
     except DataDirLocked:
         return fail(
-            f"the server is running on {str(args.data)!r}; create keys with POST /v1/keys "
-            "(admin key) instead"
+            f"the server is running on {str(args.data)!r}; use the /v1/keys routes (admin key) "
+            "instead"
         )
     try:
-        key = asyncio.run(_create_key(args.data, args.role, args.agent))
+        asyncio.run(_execute_offline(args.data, command))
     except SeatflowError as exc:
         return fail(exc.message)
     finally:
         os.close(lock)
+    return None
+
+
+def run_create(args: argparse.Namespace) -> int:
+    key = new_key()
+    digest = hash_key(key)
+    failed = _execute(args, CreateKey(digest, args.role, args.agent))
+    if failed is not None:
+        return failed
     print(key)
+    print(
+        f"key id {key_id(digest)}: revoke it with 'seatflow keys revoke {key_id(digest)}'",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def run_revoke(args: argparse.Namespace) -> int:
+    failed = _execute(args, RevokeKey(args.key_id, CLI_BY))
+    if failed is not None:
+        return failed
+    print(f"key {shown(args.key_id)} revoked")
+    return 0
+
+
+def key_line(k: ApiKey) -> str:
+    """One key as `keys list` prints it: id, role, agent, created, revoked."""
+    revoked = (
+        "-" if k.revoked_at is None else f"revoked {format_time(k.revoked_at)} by {k.revoked_by}"
+    )
+    agent = shown(k.agent_id) if k.agent_id is not None else "-"
+    return f"{k.id}  {k.role:<10}  {agent:<16}  created {format_time(k.created_at)}  {revoked}"
+
+
+def run_list(args: argparse.Namespace) -> int:
+    try:
+        engine = stores.read_engine(args, ManualClock(0))
+    except stores.NoJournal as exc:
+        return fail(str(exc))
+    for k in engine.state.keys.values():
+        print(key_line(k))
     return 0

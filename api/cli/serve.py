@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     from starlette.types import ASGIApp
 
     from api.app import create_app
-    from api.auth import catch_up_for_new_keys
+    from api.auth import keys_current_everywhere
     from api.fastpath import with_fast_path
 
     if admin_key is None:
@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
     # Order intake straight to its endpoints; the rest via the app.
     asgi: ASGIApp = with_fast_path(app)
     if args.redis:
-        asgi = catch_up_for_new_keys(asgi, app)  # a key made on another process works here at once
+        asgi = keys_current_everywhere(asgi, app)  # keys made or revoked elsewhere count at once
     # httptools, with limits on every request's head (api.transport): 431 past 64 KiB,
     # 408 when it comes too slowly.
     protocol = type("Http", (GuardedHttpTools,), {"head_timeout_s": args.header_timeout})

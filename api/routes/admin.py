@@ -16,11 +16,19 @@ from api.context import answer_read, engine_of, run
 from api.errors import json_response
 from api.openapi import route_doc
 from api.query import in_range, time_field
-from api.schemas import ClockIn, KeyIn, SettingsIn
+from api.schemas import ClockIn, KeyIn, KeyList, SettingsIn
 from engine import commands as cmd
 from engine.core import Center
 from engine.errors import Invalid
-from engine.views import ClockView, KeyView, SettingsView, settings_view
+from engine.keys import key_id
+from engine.views import (
+    ClockView,
+    KeyInfoView,
+    KeyView,
+    SettingsView,
+    key_info_view,
+    settings_view,
+)
 from presence.timeutil import TIME_MAX, TIME_MIN, format_time
 
 router = APIRouter(tags=["administration"])
@@ -38,8 +46,24 @@ async def create_key(request: Request) -> Response:
     if body.agent_id is not None:
         check_agent_id(body.agent_id)
     key = new_key()
-    await engine_of(request).execute(cmd.CreateKey(hash_key(key), body.role, body.agent_id))
-    return json_response(KeyView(key, body.role, body.agent_id), 201)
+    digest = hash_key(key)
+    await engine_of(request).execute(cmd.CreateKey(digest, body.role, body.agent_id))
+    return json_response(KeyView(key, key_id(digest), body.role, body.agent_id), 201)
+
+
+@router.get("/v1/keys", **route_doc({200: KeyList}))
+async def list_keys(request: Request) -> Response:
+    """Every key issued, revoked ones included, oldest first; never the keys themselves."""
+    require(request, ADMIN)
+    keys = engine_of(request).state.keys.values()
+    return await answer_read(request, KeyList([key_info_view(k) for k in keys]))
+
+
+@router.delete("/v1/keys/{key_id}", **route_doc({200: KeyInfoView}, None, "401 403 404"))
+async def revoke_key(request: Request, key_id: str) -> Response:
+    """Revoke a key at once, on every process; revoking it again is a no-op (200)."""
+    who = require(request, ADMIN)
+    return await run(request, cmd.RevokeKey(key_id, who.by))
 
 
 def _clock_view(engine: Center) -> ClockView:

@@ -14,6 +14,7 @@ from starlette.responses import Response, StreamingResponse
 
 from api.assets import serve_own
 from api.auth import STAFF, require
+from api.context import engine_of
 from api.openapi import route_doc
 from api.stream import BoardStream
 
@@ -54,9 +55,16 @@ _STREAM_DOC["responses"][200] = {
 @router.get("/v1/board/stream", **_STREAM_DOC)
 async def board_stream(request: Request) -> Response:
     """Live board: a `snapshot` event, then coalesced `delta` events; see docs/api-notes.md."""
-    require(request, STAFF)
+    who = require(request, STAFF)
     stopping = getattr(request.app.state, "stopping", None)
-    messages = stream_of(request).messages(*(() if stopping is None else (stopping,)))
+    center = engine_of(request)
+
+    def ended() -> bool:
+        # A server shutting down, or this board's key revoked: the stream ends (within
+        # 0.5 s); a board that reconnects with the revoked key is refused 401.
+        return (stopping is not None and stopping()) or who.revoked(center.state)
+
+    messages = stream_of(request).messages(ended)
     return StreamingResponse(
         messages,
         media_type="text/event-stream",

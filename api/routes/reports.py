@@ -114,9 +114,7 @@ async def baseline(request: Request) -> Response:
 
 @router.get(
     "/v1/payroll/{month}",
-    **route_doc(
-        {200: PayrollReport}, errors="401 403 409 422"
-    ),
+    **route_doc({200: PayrollReport}, errors="401 403 409 422"),
 )
 async def payroll(
     request: Request,

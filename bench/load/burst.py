@@ -84,8 +84,13 @@ class Proc:
 
 
 def start_seatflow(
-    data: Path, admin_key: str, log: Path, *, redis_url: str | None = None,
-    center: str = CENTER, port: int | None = None,
+    data: Path,
+    admin_key: str,
+    log: Path,
+    *,
+    redis_url: str | None = None,
+    center: str = CENTER,
+    port: int | None = None,
 ) -> Proc:
     """`seatflow serve` on SQLite in `data`, or on the center in Redis at `redis_url`."""
     port = port or free_port()
@@ -101,8 +106,21 @@ def start_seatflow(
 
 def start_noop(log: Path) -> Proc:
     port = free_port()
-    args = [sys.executable, "-m", "uvicorn", "bench.load.noop:app", "--host", HOST,
-            "--port", str(port), "--loop", "uvloop", "--http", "httptools", "--no-access-log"]
+    args = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bench.load.noop:app",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+    ]
     with open(log, "wb") as out:
         proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
     _wait_port(port, proc)
@@ -151,9 +169,15 @@ class Step:
             "server_cpu_us_per_req": (
                 round(self.server_cpu_s / self.ok * 1e6, 1) if self.ok else 0.0
             ),
-        } | ({} if self.redis_cpu_s is None else {
-            "redis_cpu_us_per_req": round(self.redis_cpu_s / self.ok * 1e6, 1) if self.ok else 0.0
-        })
+        } | (
+            {}
+            if self.redis_cpu_s is None
+            else {
+                "redis_cpu_us_per_req": round(self.redis_cpu_s / self.ok * 1e6, 1)
+                if self.ok
+                else 0.0
+            }
+        )
 
 
 def cpu_s(*pids: int) -> float:
@@ -173,8 +197,16 @@ class Pusher:
     server CPU is summed over `pids`, and the redis-server's taken apart (`redis_pid`).
     """
 
-    def __init__(self, ports: list[int], key: str, path: str, conns: int, seed: int,
-                 pids: list[int], redis_pid: int | None = None) -> None:
+    def __init__(
+        self,
+        ports: list[int],
+        key: str,
+        path: str,
+        conns: int,
+        seed: int,
+        pids: list[int],
+        redis_pid: int | None = None,
+    ) -> None:
         self.ports, self.key, self.path, self.n, self.pids = ports, key, path, conns, pids
         self.redis_pid = redis_pid
         self.rng = random.Random(seed)
@@ -187,8 +219,10 @@ class Pusher:
         return order_id, order_body(order_id, self.rng)
 
     async def run(self, step: Step) -> None:
-        conns = [await Conn(HOST, self.ports[i % len(self.ports)], self.key).open()
-                 for i in range(self.n)]
+        conns = [
+            await Conn(HOST, self.ports[i % len(self.ports)], self.key).open()
+            for i in range(self.n)
+        ]
         cpu0 = cpu_s(*self.pids)
         redis0 = None if self.redis_pid is None else cpu_s(self.redis_pid)
         start = time.perf_counter()
@@ -265,12 +299,22 @@ class Floor:
                 raise RuntimeError(f"creating a {role} key answered {status}: {body}")
             setattr(self, role, body["key"])
         skills = (["pre"], ["post"], ["pre", "post"])
-        await _all([
-            self._call(self.supervisor, "PUT", f"/v1/agents/{aid}",
-                       {"name": aid, "team": f"t{i % 20}", "skills": skills[i % 3],
-                        "capacity": 3 + i % 3})
-            for i, aid in enumerate(self.a + self.b)
-        ])
+        await _all(
+            [
+                self._call(
+                    self.supervisor,
+                    "PUT",
+                    f"/v1/agents/{aid}",
+                    {
+                        "name": aid,
+                        "team": f"t{i % 20}",
+                        "skills": skills[i % 3],
+                        "capacity": 3 + i % 3,
+                    },
+                )
+                for i, aid in enumerate(self.a + self.b)
+            ]
+        )
 
     async def schedule(self, change_at: float) -> None:
         def iso(t: float) -> str:
@@ -323,8 +367,10 @@ class Floor:
 
 async def drive(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     steps = [float(x) for x in args.steps.split(",")]
-    report: dict[str, Any] = {"args": vars(args) | {"out": str(args.out)}, "machine": {
-        "nproc": os.cpu_count(), "python": sys.version.split()[0]}}
+    report: dict[str, Any] = {
+        "args": vars(args) | {"out": str(args.out)},
+        "machine": {"nproc": os.cpu_count(), "python": sys.version.split()[0]},
+    }
     if not args.no_noop:
         report["noop"] = await noop_phase(args, work, steps)
     stores = ["sqlite", "redis"] if args.both else ["redis" if args.redis else "sqlite"]
@@ -344,8 +390,10 @@ async def noop_phase(args: argparse.Namespace, work: Path, steps: list[float]) -
         cpu = time.process_time()
         for st in noop_steps:
             await pusher.run(st)
-        return {"steps": [s.report() for s in noop_steps],
-                "client_cpu_s": round(time.process_time() - cpu, 2)}
+        return {
+            "steps": [s.report() for s in noop_steps],
+            "client_cpu_s": round(time.process_time() - cpu, 2),
+        }
     finally:
         noop.stop()
 
@@ -360,17 +408,27 @@ async def seatflow_phase(
     servers: list[Proc] = []
     try:
         for i in range(args.processes if redis is not None else 1):  # the first one owns
-            servers.append(start_seatflow(
-                data, admin_key, work / f"seatflow-{store}-{i}.log",
-                redis_url=None if redis is None else redis.url,
-            ))
+            servers.append(
+                start_seatflow(
+                    data,
+                    admin_key,
+                    work / f"seatflow-{store}-{i}.log",
+                    redis_url=None if redis is None else redis.url,
+                )
+            )
         floor = Floor(servers[0].port, admin_key, args.seats)
         await floor.setup()
         change_at = time.time() + 2 * args.step_s
         await floor.schedule(change_at)
-        pusher = Pusher([s.port for s in servers], floor.platform, "/v1/orders", args.conns,
-                        args.seed, [s.proc.pid for s in servers],
-                        None if redis is None else redis.pid)
+        pusher = Pusher(
+            [s.port for s in servers],
+            floor.platform,
+            "/v1/orders",
+            args.conns,
+            args.seed,
+            [s.proc.pid for s in servers],
+            None if redis is None else redis.pid,
+        )
         sf_steps = [Step(f"{r:g}/s", r, args.step_s) for r in steps]
         sf_steps.append(Step("saturation", None, args.step_s))
         cpu = time.process_time()
@@ -382,10 +440,13 @@ async def seatflow_phase(
         if change is not None:
             await change
         phase: dict[str, Any] = {
-            "store": store, "processes": len(servers),
+            "store": store,
+            "processes": len(servers),
             "steps": [s.report() for s in sf_steps],
             "client_cpu_s": round(time.process_time() - cpu, 2),
-            "shift_change": floor.results, "acked": len(pusher.acked)}
+            "shift_change": floor.results,
+            "acked": len(pusher.acked),
+        }
     finally:
         for server in servers:
             server.stop()
@@ -404,15 +465,19 @@ def compare(sqlite: dict[str, Any], redis: dict[str, Any]) -> list[dict[str, Any
     """Per step of the same run: Redis's throughput as a share of SQLite's, and latencies."""
     rows = []
     for a, b in zip(sqlite["steps"], redis["steps"], strict=True):
-        rows.append({
-            "step": a["step"],
-            "sqlite_rps": a["achieved_rps"], "redis_rps": b["achieved_rps"],
-            "rps_ratio": round(b["achieved_rps"] / a["achieved_rps"], 2) if a["achieved_rps"]
-            else None,
-            "sqlite_p50_p99_ms": [a["p50_ms"], a["p99_ms"]],
-            "redis_p50_p99_ms": [b["p50_ms"], b["p99_ms"]],
-            "errors": [a["errors"], b["errors"]],
-        })
+        rows.append(
+            {
+                "step": a["step"],
+                "sqlite_rps": a["achieved_rps"],
+                "redis_rps": b["achieved_rps"],
+                "rps_ratio": round(b["achieved_rps"] / a["achieved_rps"], 2)
+                if a["achieved_rps"]
+                else None,
+                "sqlite_p50_p99_ms": [a["p50_ms"], a["p99_ms"]],
+                "redis_p50_p99_ms": [b["p50_ms"], b["p99_ms"]],
+                "errors": [a["errors"], b["errors"]],
+            }
+        )
     return rows
 
 
@@ -426,8 +491,13 @@ async def lost_orders(data: Path, acked: list[str]) -> dict[str, Any]:
     records = engine.recover()
     missing = [o for o in acked if o not in engine.state.orders]
     await engine.close()
-    return {"records": records, "orders_in_journal": len(engine.state.orders),
-            "acked": len(acked), "lost": len(missing), "lost_examples": missing[:5]}
+    return {
+        "records": records,
+        "orders_in_journal": len(engine.state.orders),
+        "acked": len(acked),
+        "lost": len(missing),
+        "lost_examples": missing[:5],
+    }
 
 
 async def lost_in_redis(url: str, center: str, acked: list[str]) -> dict[str, Any]:
@@ -437,13 +507,21 @@ async def lost_in_redis(url: str, center: str, acked: list[str]) -> dict[str, An
 
     engine = await read_center(url, center, RealClock())
     missing = [o for o in acked if o not in engine.state.orders]
-    return {"records": engine.last_seq, "orders_in_journal": len(engine.state.orders),
-            "acked": len(acked), "lost": len(missing), "lost_examples": missing[:5]}
+    return {
+        "records": engine.last_seq,
+        "orders_in_journal": len(engine.state.orders),
+        "acked": len(acked),
+        "lost": len(missing),
+        "lost_examples": missing[:5],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.load.burst", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m bench.load.burst",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--seats", type=int, default=400)
     p.add_argument("--steps", default="500,1000,2000,3000,4000,5000")
     p.add_argument("--step-s", type=float, default=10.0)
@@ -452,12 +530,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", type=Path)
     store = p.add_mutually_exclusive_group()
-    store.add_argument("--redis", action="store_true",
-                       help="seatflow on a Redis center (a redis-server started here) not SQLite")
-    store.add_argument("--both", action="store_true",
-                       help="SQLite, then Redis, in the same run (report: redis_vs_sqlite)")
-    p.add_argument("--processes", type=int, default=1,
-                   help="server processes on the Redis center, connections round-robin")
+    store.add_argument(
+        "--redis",
+        action="store_true",
+        help="seatflow on a Redis center (a redis-server started here) not SQLite",
+    )
+    store.add_argument(
+        "--both",
+        action="store_true",
+        help="SQLite, then Redis, in the same run (report: redis_vs_sqlite)",
+    )
+    p.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="server processes on the Redis center, connections round-robin",
+    )
     p.add_argument("--no-noop", action="store_true", help="skip the no-op baseline")
     args = p.parse_args(argv)
     if args.processes != 1 and not (args.redis or args.both):

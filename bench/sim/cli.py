@@ -51,13 +51,16 @@ STRATEGY_HELP = {
     "freeswitch-longest-idle": "FreeSWITCH mod_callcenter longest-idle-agent",
     "chatwoot-round-robin": "Chatwoot's round robin, no capacity limit",
 }
-SIMULATE_EPILOG = "strategies:\n" + "".join(
-    f"  {name:<24} {what}\n" for name, what in STRATEGY_HELP.items()) + """
+SIMULATE_EPILOG = (
+    "strategies:\n"
+    + "".join(f"  {name:<24} {what}\n" for name, what in STRATEGY_HELP.items())
+    + """
 examples:
   seatflow simulate --hours 9 --out sim        the 08:00 changeover, plotted
   seatflow simulate --strategy all --rate-multiplier 1.2
   seatflow simulate --erlang --seats 10 --hours 24
 """
+)
 STAFFING = """\
 Agents needed per hour (Erlang C, M/M/c): the fewest whose slots answer the
 target share of orders within the target wait AND keep the floor's occupancy
@@ -74,62 +77,138 @@ examples:
 
 
 def add_simulate(sub: Any) -> None:
-    sim = sub.add_parser("simulate", help="run a seeded simulated day on the real engine",
-                         description=SIMULATE, epilog=SIMULATE_EPILOG,
-                         formatter_class=argparse.RawDescriptionHelpFormatter)
-    sim.add_argument("--seats", type=int, default=400, metavar="N",
-                     help="agents on the floor per shift; the roster has seats x shifts "
-                          "(default: %(default)s)")
-    sim.add_argument("--shifts", type=int, default=3, metavar="N",
-                     help="shifts a day, each 24/N hours long, the first from 00:00; 3 "
-                          "hands over at 08:00, 16:00 and 24:00 (default: %(default)s)")
-    sim.add_argument("--hours", type=float, default=24.0, metavar="H",
-                     help="simulated hours of arrivals from 00:00, then 2 h to finish "
-                          "what is open; the plot needs a changeover and the hour after "
-                          "it (9 with 3 shifts) (default: %(default)g)")
-    sim.add_argument("--seed", type=int, default=1, metavar="N",
-                     help="random seed: the same seed, the same agents and orders "
-                          "(default: %(default)s)")
-    sim.add_argument("--strategy", default="seatflow", metavar="NAMES",
-                     help="who routes the orders: all, or a comma list of the "
-                          "strategies below (default: %(default)s)")
-    sim.add_argument("--rate-multiplier", type=float, default=1.0, metavar="X",
-                     help="scale every arrival rate (profile, spikes, sale hour); 1.2 is a "
-                          "day 20%% above plan (default: %(default)g)")
-    sim.add_argument("--out", type=Path, metavar="DIR",
-                     help="write summary.json and changeover_waits.png here (the plot "
-                          "needs matplotlib) (default: no files)")
-    sim.add_argument("--json", action="store_true",
-                     help="print the JSON summary instead of the tables")
-    sim.add_argument("--erlang", action="store_true",
-                     help="run a steady segment instead (one shift, constant rate at the "
-                          "sale's, exponential handle times, one skill, 4 slots per agent) "
-                          "and compare its waits with Erlang C")
+    sim = sub.add_parser(
+        "simulate",
+        help="run a seeded simulated day on the real engine",
+        description=SIMULATE,
+        epilog=SIMULATE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sim.add_argument(
+        "--seats",
+        type=int,
+        default=400,
+        metavar="N",
+        help="agents on the floor per shift; the roster has seats x shifts (default: %(default)s)",
+    )
+    sim.add_argument(
+        "--shifts",
+        type=int,
+        default=3,
+        metavar="N",
+        help="shifts a day, each 24/N hours long, the first from 00:00; 3 "
+        "hands over at 08:00, 16:00 and 24:00 (default: %(default)s)",
+    )
+    sim.add_argument(
+        "--hours",
+        type=float,
+        default=24.0,
+        metavar="H",
+        help="simulated hours of arrivals from 00:00, then 2 h to finish "
+        "what is open; the plot needs a changeover and the hour after "
+        "it (9 with 3 shifts) (default: %(default)g)",
+    )
+    sim.add_argument(
+        "--seed",
+        type=int,
+        default=1,
+        metavar="N",
+        help="random seed: the same seed, the same agents and orders (default: %(default)s)",
+    )
+    sim.add_argument(
+        "--strategy",
+        default="seatflow",
+        metavar="NAMES",
+        help="who routes the orders: all, or a comma list of the "
+        "strategies below (default: %(default)s)",
+    )
+    sim.add_argument(
+        "--rate-multiplier",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="scale every arrival rate (profile, spikes, sale hour); 1.2 is a "
+        "day 20%% above plan (default: %(default)g)",
+    )
+    sim.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="write summary.json and changeover_waits.png here (the plot "
+        "needs matplotlib) (default: no files)",
+    )
+    sim.add_argument(
+        "--json", action="store_true", help="print the JSON summary instead of the tables"
+    )
+    sim.add_argument(
+        "--erlang",
+        action="store_true",
+        help="run a steady segment instead (one shift, constant rate at the "
+        "sale's, exponential handle times, one skill, 4 slots per agent) "
+        "and compare its waits with Erlang C",
+    )
     sim.set_defaults(run=simulate_cmd)
 
 
 def add_staffing(sub: Any) -> None:
-    st = sub.add_parser("staffing", help="agents needed per interval (Erlang C)",
-                        description=STAFFING, epilog=STAFFING_EPILOG,
-                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    st.add_argument("--rate", required=True, metavar="R[,R...]",
-                    help="orders per hour; a comma list sizes each hour in turn (required)")
-    st.add_argument("--aht", type=float, required=True, metavar="S",
-                    help="mean handle time of an order, seconds (required)")
-    st.add_argument("--target-sl", type=float, default=0.8, metavar="F",
-                    help="service-level target: the share of orders answered within "
-                         "--target-wait, a fraction in (0, 1) (default: %(default)g)")
-    st.add_argument("--target-wait", type=float, default=20.0, metavar="S",
-                    help="the service level's answer time, seconds (default: %(default)g)")
-    st.add_argument("--max-occupancy", type=float, default=MAX_OCCUPANCY, metavar="F",
-                    help="occupancy cap: the most the slots may be busy on average, a "
-                         "fraction in (0, 1]; 1 is no cap (default: %(default)g)")
-    st.add_argument("--concurrency", type=int, default=1, metavar="N",
-                    help="orders an agent handles at once, chat capacity "
-                         "(default: %(default)s)")
-    st.add_argument("--shrinkage", type=float, default=0.3, metavar="F",
-                    help="share of scheduled time not on the floor (breaks, meetings, "
-                         "absence), in [0, 1) (default: %(default)g)")
+    st = sub.add_parser(
+        "staffing",
+        help="agents needed per interval (Erlang C)",
+        description=STAFFING,
+        epilog=STAFFING_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    st.add_argument(
+        "--rate",
+        required=True,
+        metavar="R[,R...]",
+        help="orders per hour; a comma list sizes each hour in turn (required)",
+    )
+    st.add_argument(
+        "--aht",
+        type=float,
+        required=True,
+        metavar="S",
+        help="mean handle time of an order, seconds (required)",
+    )
+    st.add_argument(
+        "--target-sl",
+        type=float,
+        default=0.8,
+        metavar="F",
+        help="service-level target: the share of orders answered within "
+        "--target-wait, a fraction in (0, 1) (default: %(default)g)",
+    )
+    st.add_argument(
+        "--target-wait",
+        type=float,
+        default=20.0,
+        metavar="S",
+        help="the service level's answer time, seconds (default: %(default)g)",
+    )
+    st.add_argument(
+        "--max-occupancy",
+        type=float,
+        default=MAX_OCCUPANCY,
+        metavar="F",
+        help="occupancy cap: the most the slots may be busy on average, a "
+        "fraction in (0, 1]; 1 is no cap (default: %(default)g)",
+    )
+    st.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        metavar="N",
+        help="orders an agent handles at once, chat capacity (default: %(default)s)",
+    )
+    st.add_argument(
+        "--shrinkage",
+        type=float,
+        default=0.3,
+        metavar="F",
+        help="share of scheduled time not on the floor (breaks, meetings, "
+        "absence), in [0, 1) (default: %(default)g)",
+    )
     st.add_argument("--json", action="store_true", help="print the plan as JSON")
     st.set_defaults(run=staffing_cmd)
 
@@ -154,8 +233,9 @@ def _strategies(value: str) -> list[str]:
     names = list(ALL) if value == "all" else [v.strip() for v in value.split(",") if v.strip()]
     unknown = [n for n in names if n not in ALL]
     if unknown or not names:
-        raise ValueError(f"unknown strategy {', '.join(unknown) or value!r}; "
-                         f"one of: all, {', '.join(ALL)}")
+        raise ValueError(
+            f"unknown strategy {', '.join(unknown) or value!r}; one of: all, {', '.join(ALL)}"
+        )
     return names
 
 
@@ -170,12 +250,20 @@ def simulate_cmd(args: argparse.Namespace) -> int:
     try:
         names = ["seatflow"] if args.erlang else _strategies(args.strategy)
         if args.seats < 1 or args.shifts < 1 or args.hours <= 0 or args.rate_multiplier < 0:
-            raise ValueError("--seats and --shifts must be at least 1, --hours positive, "
-                             "--rate-multiplier not negative")
+            raise ValueError(
+                "--seats and --shifts must be at least 1, --hours positive, "
+                "--rate-multiplier not negative"
+            )
     except ValueError as exc:
         return _fail(str(exc))
-    scenario = Scenario(seats=args.seats, shifts=args.shifts, hours=args.hours, seed=args.seed,
-                        rate_multiplier=args.rate_multiplier, steady=args.erlang)
+    scenario = Scenario(
+        seats=args.seats,
+        shifts=args.shifts,
+        hours=args.hours,
+        seed=args.seed,
+        rate_multiplier=args.rate_multiplier,
+        steady=args.erlang,
+    )
     outcomes = _run(scenario, names, Console(stderr=True))
     report: dict[str, Any] = {"results": [summary(out) for out in outcomes]}
     if args.erlang:
@@ -214,8 +302,14 @@ def _run(scenario: Any, names: list[str], console: Any) -> list[Any]:
     outcomes = []
     total = scenario.end + DRAIN_MS - T0
     width = max(len(n) for n in names)
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[at]}"),
-                  TimeElapsedColumn(), console=console, transient=False) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[at]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
         for name in names:
             task = bar.add_task(f"{name:<{width}}", total=total, at="")
 
@@ -246,8 +340,13 @@ def _table(title: str, columns: list[str]) -> Any:
 
     # Two spaces between columns, none at the edges: 80 columns hold the widest rows
     # (all strategies, a million orders, waits of hours); numbers fold, never "…".
-    t = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1, 0, 0),
-              title_justify="left")
+    t = Table(
+        title=title,
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        padding=(0, 1, 0, 0),
+        title_justify="left",
+    )
     t.add_column(columns[0], no_wrap=True)
     for col in columns[1:]:
         t.add_column(col, justify="right", overflow="fold")
@@ -258,8 +357,12 @@ def _waits_table(title: str, results: list[dict[str, Any]], key: str) -> Any:
     t = _table(title, ["strategy", "orders", "waited", "p50", "p95", "p99", "p99.9", "max"])
     for r in results:
         w = r[key]
-        t.add_row(r["strategy"], f"{w['orders']:,}", f"{w['waited']:,}",
-                  *(seconds(w[k]) for k in ("p50", "p95", "p99", "p99_9", "max")))
+        t.add_row(
+            r["strategy"],
+            f"{w['orders']:,}",
+            f"{w['waited']:,}",
+            *(seconds(w[k]) for k in ("p50", "p95", "p99", "p99_9", "max")),
+        )
     return t
 
 
@@ -281,22 +384,47 @@ def tables(report: dict[str, Any], scenario: Any) -> list[Any]:
     from bench.sim.scenario import clock
 
     results, s = report["results"], scenario
-    roster = (f"{s.seats} agents in one steady shift" if s.steady
-              else f"{s.seats} seats × {s.shifts} shifts ({s.agents:,} agents)")
+    roster = (
+        f"{s.seats} agents in one steady shift"
+        if s.steady
+        else f"{s.seats} seats × {s.shifts} shifts ({s.agents:,} agents)"
+    )
     head = f"simulated: {roster}, {s.hours:g} h, seed {s.seed}, rate ×{s.rate_multiplier:g}"
     if s.changeovers():
         head += f"\nchangeovers at {', '.join(clock(c) for c in s.changeovers())}"
-    out: list[Any] = [Text(head, style="bold"),
-                      _waits_table("wait (s) of all orders", results, "wait_s")]
+    out: list[Any] = [
+        Text(head, style="bold"),
+        _waits_table("wait (s) of all orders", results, "wait_s"),
+    ]
     if s.changeovers():
-        out.append(_waits_table("wait (s) of orders within 30 min of a changeover", results,
-                                "wait_near_changeover_s"))
-    floor = _table("the floor", ["strategy", "stranded\noffline", "max load\n÷ cap", "gini",
-                                 "utilization", "invariant\nviolations"])
+        out.append(
+            _waits_table(
+                "wait (s) of orders within 30 min of a changeover",
+                results,
+                "wait_near_changeover_s",
+            )
+        )
+    floor = _table(
+        "the floor",
+        [
+            "strategy",
+            "stranded\noffline",
+            "max load\n÷ cap",
+            "gini",
+            "utilization",
+            "invariant\nviolations",
+        ],
+    )
     for r in results:
         util = "–" if r["utilization"] is None else f"{r['utilization']:.3f}"
-        floor.add_row(r["strategy"], f"{r['stranded_offline']:,}", f"{r['max_load_ratio']:.2f}",
-                      f"{r['fairness_gini']:.3f}", util, f"{r['invariant_violations']:,}")
+        floor.add_row(
+            r["strategy"],
+            f"{r['stranded_offline']:,}",
+            f"{r['max_load_ratio']:.2f}",
+            f"{r['fairness_gini']:.3f}",
+            util,
+            f"{r['invariant_violations']:,}",
+        )
     out += [floor, Text(LEGEND, style="dim")]
     if "erlang" in report:
         out += _erlang(report["erlang"])
@@ -307,14 +435,21 @@ def _erlang(e: dict[str, Any]) -> list[Any]:
     from rich.text import Text
 
     t = _table("steady segment against Erlang C", ["", "Erlang C", "simulated"])
-    t.add_row("P(wait)", f"{e['erlang_c_wait_probability']:.4f}",
-              f"{e['simulated_wait_probability']:.4f}")
-    t.add_row("mean wait s", f"{e['erlang_c_mean_wait_s']:.3f}",
-              f"{e['simulated_mean_wait_s']:.3f}")
+    t.add_row(
+        "P(wait)", f"{e['erlang_c_wait_probability']:.4f}", f"{e['simulated_wait_probability']:.4f}"
+    )
+    t.add_row(
+        "mean wait s", f"{e['erlang_c_mean_wait_s']:.3f}", f"{e['simulated_mean_wait_s']:.3f}"
+    )
     error = "–" if e["relative_error"] is None else f"{e['relative_error']:.1%}"
-    return [t, Text(f"{e['servers']} slots, {e['rate_per_s']:g} orders/s, aht {e['aht_s']:g} s, "
-                    f"occupancy {e['occupancy']:.0%}; {e['orders_counted']:,} orders counted "
-                    f"(the first 15 min are a warm-up); mean wait off by {error}")]
+    return [
+        t,
+        Text(
+            f"{e['servers']} slots, {e['rate_per_s']:g} orders/s, aht {e['aht_s']:g} s, "
+            f"occupancy {e['occupancy']:.0%}; {e['orders_counted']:,} orders counted "
+            f"(the first 15 min are a warm-up); mean wait off by {error}"
+        ),
+    ]
 
 
 # -- staffing ------------------------------------------------------------------------------
@@ -335,8 +470,15 @@ RANGES = (
     ("--aht", "aht", 0.0, math.inf, False, False, "seconds, more than 0"),
     ("--target-sl", "target_sl", 0.0, 1.0, False, False, "a fraction in (0, 1), e.g. 0.8"),
     ("--target-wait", "target_wait", 0.0, math.inf, True, False, "seconds, 0 or more"),
-    ("--max-occupancy", "max_occupancy", 0.0, 1.0, False, True,
-     "a fraction in (0, 1], e.g. 0.85; 1 is no cap"),
+    (
+        "--max-occupancy",
+        "max_occupancy",
+        0.0,
+        1.0,
+        False,
+        True,
+        "a fraction in (0, 1], e.g. 0.85; 1 is no cap",
+    ),
     ("--concurrency", "concurrency", 1, math.inf, True, False, "a whole number, 1 or more"),
     ("--shrinkage", "shrinkage", 0.0, 1.0, True, False, "a fraction in [0, 1), e.g. 0.3"),
 )
@@ -360,18 +502,37 @@ def staffing_cmd(args: argparse.Namespace) -> int:
         if not rates:
             raise ValueError("--rate needs at least one number of orders per hour")
         rows = [
-            staffing(r, args.aht, args.target_sl, args.target_wait, concurrency=args.concurrency,
-                     shrinkage=args.shrinkage, max_occupancy=args.max_occupancy)
+            staffing(
+                r,
+                args.aht,
+                args.target_sl,
+                args.target_wait,
+                concurrency=args.concurrency,
+                shrinkage=args.shrinkage,
+                max_occupancy=args.max_occupancy,
+            )
             for r in rates
         ]
     except ValueError as exc:
         return _fail(str(exc))
     if args.json:
-        target = {"service_level": args.target_sl, "wait_s": args.target_wait,
-                  "max_occupancy": args.max_occupancy, "aht_s": args.aht,
-                  "concurrency": args.concurrency, "shrinkage": args.shrinkage}
-        print(json.dumps({"target": target, "intervals": [
-            {"hour": i, **row.__dict__} for i, row in enumerate(rows)]}, indent=1))
+        target = {
+            "service_level": args.target_sl,
+            "wait_s": args.target_wait,
+            "max_occupancy": args.max_occupancy,
+            "aht_s": args.aht,
+            "concurrency": args.concurrency,
+            "shrinkage": args.shrinkage,
+        }
+        print(
+            json.dumps(
+                {
+                    "target": target,
+                    "intervals": [{"hour": i, **row.__dict__} for i, row in enumerate(rows)],
+                },
+                indent=1,
+            )
+        )
         return 0
     print("\n".join(staffing_lines(args, rows)))
     return 0
@@ -379,9 +540,15 @@ def staffing_cmd(args: argparse.Namespace) -> int:
 
 # (header line 1, header line 2, width) of the staffing table; two spaces between columns
 STAFFING_COLUMNS = (
-    ("", "hour", 4), ("orders", "per hour", 8), ("", "erlangs", 7), ("slots", "needed", 6),
-    ("agents", "on floor", 8), ("agents", "scheduled", 9), ("service", "level", 7),
-    ("mean", "wait s", 6), ("", "occupancy", 9),
+    ("", "hour", 4),
+    ("orders", "per hour", 8),
+    ("", "erlangs", 7),
+    ("slots", "needed", 6),
+    ("agents", "on floor", 8),
+    ("agents", "scheduled", 9),
+    ("service", "level", 7),
+    ("mean", "wait s", 6),
+    ("", "occupancy", 9),
 )
 
 
@@ -401,8 +568,11 @@ def staffing_lines(args: argparse.Namespace, rows: list[Any]) -> list[str]:
     def pct(x: float) -> str:  # 80%, 82.5%: the value given, not rounded to a whole
         return f"{x * 100:.4g}%"
 
-    cap = "no occupancy cap" if args.max_occupancy >= 1 else (
-        f"occupancy at most {pct(args.max_occupancy)}")
+    cap = (
+        "no occupancy cap"
+        if args.max_occupancy >= 1
+        else (f"occupancy at most {pct(args.max_occupancy)}")
+    )
     out = [
         f"target: {pct(args.target_sl)} answered within {args.target_wait:g} s, {cap}",
         f"aht {args.aht:g} s, {args.concurrency} order{'s' if args.concurrency > 1 else ''} "
@@ -413,11 +583,20 @@ def staffing_lines(args: argparse.Namespace, rows: list[Any]) -> list[str]:
     ]
     for i, row in enumerate(rows):
         by_cap = row.limited_by == OCCUPANCY
-        out.append(line([
-            str(i), _number(row.rate_per_hour), f"{row.traffic:.1f}", str(row.servers),
-            str(row.agents_on_floor), str(row.agents_scheduled),
-            f"{row.service_level:.1%}" + (" " if by_cap else "*"),
-            f"{row.mean_wait_s:.2f}", f"{row.occupancy:.1%}" + ("*" if by_cap else " "),
-        ]))
+        out.append(
+            line(
+                [
+                    str(i),
+                    _number(row.rate_per_hour),
+                    f"{row.traffic:.1f}",
+                    str(row.servers),
+                    str(row.agents_on_floor),
+                    str(row.agents_scheduled),
+                    f"{row.service_level:.1%}" + (" " if by_cap else "*"),
+                    f"{row.mean_wait_s:.2f}",
+                    f"{row.occupancy:.1%}" + ("*" if by_cap else " "),
+                ]
+            )
+        )
     out.append("* sets the head count: the service-level target or the occupancy cap")
     return out

@@ -129,9 +129,7 @@ class EngineFloor:
     def setup(self, plans: list[AgentPlan], at: int) -> None:
         for p in plans:
             self._run(cmd.UpsertAgent(p.id, p.id, p.team, list(p.skills), p.capacity), at)
-        self._run(
-            cmd.AddShifts([ev.ShiftSpec(p.id, s, e) for p in plans for s, e in p.shifts]), at
-        )
+        self._run(cmd.AddShifts([ev.ShiftSpec(p.id, s, e) for p in plans for s, e in p.shifts]), at)
 
     def login(self, agent_id: str, at: int) -> None:
         self._run(cmd.Login(agent_id), at)

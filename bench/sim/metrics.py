@@ -42,8 +42,14 @@ def _pcts(w: np.ndarray) -> dict[str, float]:
     waited at all and how many over a minute (p99 is 0 when under 1% waited: the tail
     is in p99.9, max and the counts)."""
     if not len(w):
-        return {"orders": 0, "waited": 0, **{k: 0.0 for k, _ in PERCENTILES}, "mean": 0.0,
-                "max": 0.0, "over_60s": 0}
+        return {
+            "orders": 0,
+            "waited": 0,
+            **{k: 0.0 for k, _ in PERCENTILES},
+            "mean": 0.0,
+            "max": 0.0,
+            "over_60s": 0,
+        }
     ordered = np.sort(w)
     return {
         "orders": len(w),
@@ -90,9 +96,7 @@ def duty(out: Outcome) -> tuple[float | None, np.ndarray]:
         spans = _available_ms(person.transitions, lo, out.stop)
         shifts = [(max(a, lo), min(b, hi)) for a, b in plan.shifts if min(b, hi) > max(a, lo)]
         scheduled += sum(b - a for a, b in shifts)
-        on_duty += sum(
-            max(0, min(b, d) - max(a, c)) for a, b in spans for c, d in shifts
-        )
+        on_duty += sum(max(0, min(b, d) - max(a, c)) for a, b in spans for c, d in shifts)
         hours = sum(b - a for a, b in spans) / HOUR
         if hours > 0.25:
             rates.append(person.completed / hours)
@@ -110,8 +114,13 @@ def summary(out: Outcome) -> dict[str, Any]:
     return {
         "strategy": out.strategy,
         "scenario": {
-            "seats": s.seats, "shifts": s.shifts, "hours": s.hours, "seed": s.seed,
-            "rate_multiplier": s.rate_multiplier, "agents": s.agents, "aht_s": s.aht_s,
+            "seats": s.seats,
+            "shifts": s.shifts,
+            "hours": s.hours,
+            "seed": s.seed,
+            "rate_multiplier": s.rate_multiplier,
+            "agents": s.agents,
+            "aht_s": s.aht_s,
             "steady": s.steady,
         },
         "orders": len(out.tracks),

@@ -35,8 +35,10 @@ def unavailable(s: Scenario) -> str | None:
         return "the --erlang steady segment has no shift changeover; run without --erlang"
     if not s.changeovers():
         need = (s.shift_ms + SPAN_MS) / HOUR
-        return (f"no shift changeover in {s.hours:g} h (the first is at "
-                f"{clock(T0 + s.shift_ms)}); use --hours {need:g} or more")
+        return (
+            f"no shift changeover in {s.hours:g} h (the first is at "
+            f"{clock(T0 + s.shift_ms)}); use --hours {need:g} or more"
+        )
     return None
 
 
@@ -83,8 +85,9 @@ def figure(outcomes: list[Outcome]) -> Figure:
     changes = s.changeovers()
     if not changes:
         raise ValueError(unavailable(s) or "no changeover to plot")
-    fig, axes = plt.subplots(1, len(changes), figsize=(6 * len(changes), 4.8), squeeze=False,
-                             sharey=True)
+    fig, axes = plt.subplots(
+        1, len(changes), figsize=(6 * len(changes), 4.8), squeeze=False, sharey=True
+    )
     edges = np.arange(-SPAN_MS, SPAN_MS + 1, BUCKET_MS)
     mid = (edges[:-1] + BUCKET_MS / 2) / MIN
     peak = 0.0
@@ -94,13 +97,27 @@ def figure(outcomes: list[Outcome]) -> Figure:
             if np.isfinite(mean).any():
                 peak = max(peak, float(np.nanmax(mean)))
             ours = out.strategy == "seatflow"
-            ax.plot(mid, mean, "-" if ours else "--", lw=2.4 if ours else 1.2,
-                    label=out.strategy, zorder=3 if ours else 2, clip_on=False)
+            ax.plot(
+                mid,
+                mean,
+                "-" if ours else "--",
+                lw=2.4 if ours else 1.2,
+                label=out.strategy,
+                zorder=3 if ours else 2,
+                clip_on=False,
+            )
         if change + SPAN_MS > s.end:  # the run's arrivals end inside this panel
             ax.axvspan((s.end - change) / MIN, SPAN_MS / MIN, color="0.92", zorder=0)
-            ax.text(((s.end - change) / MIN + SPAN_MS / MIN) / 2, 0.5, "no arrivals\nafter the run",
-                    transform=ax.get_xaxis_transform(), ha="center", va="center", color="0.45",
-                    fontsize=9)
+            ax.text(
+                ((s.end - change) / MIN + SPAN_MS / MIN) / 2,
+                0.5,
+                "no arrivals\nafter the run",
+                transform=ax.get_xaxis_transform(),
+                ha="center",
+                va="center",
+                color="0.45",
+                fontsize=9,
+            )
         ax.set_title(f"changeover at {clock(change)}")
         ax.set_xlabel("order arrival, minutes from the changeover")
         ax.set_xlim(-SPAN_MS / MIN, SPAN_MS / MIN)
@@ -111,10 +128,13 @@ def figure(outcomes: list[Outcome]) -> Figure:
     scale = "symlog" if peak > SYMLOG_ABOVE_S else "linear"
     axes[0][0].set_ylabel(f"mean wait of the orders arriving\nin each 2 min, seconds ({scale})")
     handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8,
-               frameon=False)
-    fig.suptitle(f"wait around shift changes: {s.seats} seats, {s.shifts} shifts, seed {s.seed}, "
-                 f"rate ×{s.rate_multiplier:g}")
+    fig.legend(
+        handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8, frameon=False
+    )
+    fig.suptitle(
+        f"wait around shift changes: {s.seats} seats, {s.shifts} shifts, seed {s.seed}, "
+        f"rate ×{s.rate_multiplier:g}"
+    )
     rows = -(-len(labels) // 4)
     fig.tight_layout(rect=(0, 0.045 * rows + 0.02, 1, 1))
     return fig

@@ -148,8 +148,9 @@ def _plan_shift(
             out.steps.append((away, "away", aid, None))
             out.steps.append((away + rng.randrange(10 * MIN, 20 * MIN), "back", aid, None))
     if rng.random() < s.leave_share:
-        out.steps.append((start + rng.randrange(HOUR, max(HOUR + 1, end - start - HOUR)),
-                          "leave", aid, None))
+        out.steps.append(
+            (start + rng.randrange(HOUR, max(HOUR + 1, end - start - HOUR)), "leave", aid, None)
+        )
         out.decisions.setdefault(aid, []).append(
             (rng.random() < s.approve_share, rng.randrange(2 * MIN, 12 * MIN))
         )

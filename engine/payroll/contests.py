@@ -158,4 +158,3 @@ def warnings(state: State, month: str, bottom_n: int, now: int) -> WarningsView:
                 KpiWarning(a, agent.name, agent.team, kpi, now_kpis[kpi][a], prev_kpis[kpi][a])
             )
     return WarningsView(this.text, before, bottom_n, found)
-

@@ -34,6 +34,7 @@ def neutral(value: object) -> object:
         return "'" + value
     return value
 
+
 _CURRENCY_FORMATS = {
     "CNY": '"¥"#,##0.00',
     "USD": '"$"#,##0.00',
@@ -65,11 +66,22 @@ def _opt(value: float | None) -> float | str:
 def csv_rows(report: PayrollReport) -> list[list[object]]:
     return [
         [
-            report.month, r.agent_id, r.name, r.team, r.completed,
+            report.month,
+            r.agent_id,
+            r.name,
+            r.team,
+            r.completed,
             *(x for t in r.tiers for x in (t.count, t.amount_cents)),
-            r.payout_cents, report.scheme.currency, r.scheduled_s, r.on_duty_s,
-            _opt(r.utilization), r.qa_checked, r.qa_passed, _opt(r.accuracy),
-            r.logout_requests, r.forced_logouts,
+            r.payout_cents,
+            report.scheme.currency,
+            r.scheduled_s,
+            r.on_duty_s,
+            _opt(r.utilization),
+            r.qa_checked,
+            r.qa_passed,
+            _opt(r.accuracy),
+            r.logout_requests,
+            r.forced_logouts,
         ]  # fmt: skip
         for r in report.agents
     ]

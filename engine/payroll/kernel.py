@@ -70,9 +70,7 @@ def _check(counts: I64, thresholds: Sequence[int], rates: Sequence[int]) -> None
         raise OverflowError(f"a count of {top} at these rates does not fit in int64 cents")
 
 
-def tier_counts(
-    counts: I64, thresholds: Sequence[int], rates: Sequence[int]
-) -> tuple[I64, I64]:
+def tier_counts(counts: I64, thresholds: Sequence[int], rates: Sequence[int]) -> tuple[I64, I64]:
     """(orders per band, shape (n, bands); payout cents, shape (n,)) for every agent."""
     counts = np.ascontiguousarray(counts, dtype=np.int64)
     _check(counts, thresholds, rates)
@@ -85,9 +83,7 @@ def tier_counts(
     return tiers, payouts
 
 
-def python_kernel(
-    counts: I64, thresholds: Sequence[int], rates: Sequence[int]
-) -> tuple[I64, I64]:
+def python_kernel(counts: I64, thresholds: Sequence[int], rates: Sequence[int]) -> tuple[I64, I64]:
     """The kernel's own code, uncompiled (to test the code numba compiles, line for line)."""
     counts = np.ascontiguousarray(counts, dtype=np.int64)
     tiers = np.zeros((len(counts), len(rates)), dtype=np.int64)

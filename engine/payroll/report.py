@@ -103,8 +103,9 @@ def _row(t: AgentTime, tally: tuple[int, int, int], tiers: list[TierView], pay: 
     )  # fmt: skip
 
 
-def _totals(scheme: Scheme, rows: list[PayrollRow], times: list[AgentTime], bands: np.ndarray
-            ) -> PayrollTotals:
+def _totals(
+    scheme: Scheme, rows: list[PayrollRow], times: list[AgentTime], bands: np.ndarray
+) -> PayrollTotals:
     sched = sum(t.split.scheduled_ms for t in times)
     duty = sum(t.split.on_duty_ms for t in times)
     checked = sum(r.qa_checked for r in rows)

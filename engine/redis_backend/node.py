@@ -231,6 +231,14 @@ class RedisNode:
             return
         raise self._unavailable()
 
+    async def catch_up(self) -> None:
+        """A follower's copy takes in every record acknowledged before now; else nothing.
+
+        The owner's copy is the source, so it has nothing to catch up with.
+        """
+        if self.role is Role.FOLLOWER:
+            await self.durable()
+
     async def _run_owned(self, command: Command, at: int | None = None) -> tuple[Reply, int]:
         """Run on this owner's engine; the reply and the seq it reflects."""
         engine = self._engine

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from api_support import ADMIN, Api, bearer, error
+from api_support import ADMIN, START, Api, bearer, error
+
+from api.auth import hash_key
 
 ROLES = ("admin", "supervisor", "platform", "agent_own", "agent_other", "payroll")
 STAFF = {"admin", "supervisor"}
@@ -14,6 +16,8 @@ STAFF = {"admin", "supervisor"}
 # which is assigned to a1. Allowed calls may still fail later (409 etc.), never 401/403.
 MATRIX: list[tuple[str, str, Any, set[str]]] = [
     ("POST", "/v1/keys", {"role": "platform"}, {"admin"}),
+    ("GET", "/v1/keys", None, {"admin"}),
+    ("DELETE", "/v1/keys/0123456789ab", None, {"admin"}),
     ("POST", "/v1/admin/clock", {"advance_s": 1}, {"admin"}),
     ("PUT", "/v1/settings", {}, {"admin"}),
     ("GET", "/v1/admin/clock", None, STAFF),
@@ -150,7 +154,7 @@ async def test_by_records_who_decided(api: Api) -> None:
     r = await api.call("POST", "/v1/agents/a1/force-logout", key=sup)
     assert r.status_code == 200
     entry = api.engine.state.audit[-1]
-    digest = next(h for h, (role, _) in api.engine.state.keys.items() if role == "supervisor")
+    digest = next(h for h, k in api.engine.state.keys.items() if k.role == "supervisor")
     assert entry.by == f"supervisor:{digest[:8]}"
     await api.ok("POST", "/v1/agents/a1/login")
     await api.ok("POST", "/v1/agents/a1/force-logout")
@@ -166,3 +170,80 @@ async def test_no_admin_key_configured_means_only_issued_keys(api: Api) -> None:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         r = await c.get("/v1/agents", headers=ADMIN)
     error(r, 401, "unauthorized")
+
+
+# -- the key lifecycle: public ids, list, revoke -------------------------------------
+
+
+async def test_a_key_has_a_public_id_and_is_listed_without_the_key(api: Api) -> None:
+    await api.agent("a1")
+    made = await api.ok("POST", "/v1/keys", json={"role": "agent", "agent_id": "a1"})
+    assert set(made) == {"key", "id", "role", "agent_id"}
+    assert len(made["id"]) == 12 and made["id"] not in made["key"]
+    listed = (await api.ok("GET", "/v1/keys"))["keys"]
+    assert listed == [
+        {
+            "id": made["id"],
+            "role": "agent",
+            "agent_id": "a1",
+            "created_at": START,
+            "revoked_at": None,
+            "revoked_by": None,
+        }
+    ]
+    assert made["key"] not in str(listed)
+
+
+async def test_a_revoked_key_is_refused_at_once_and_stays_listed(api: Api) -> None:
+    made = await api.ok("POST", "/v1/keys", json={"role": "supervisor"})
+    key = bearer(made["key"])
+    assert (await api.call("GET", "/v1/agents", key=key)).status_code == 200
+    await api.clock("2026-11-23T08:00:00Z")
+
+    revoked = await api.ok("DELETE", f"/v1/keys/{made['id']}")
+    assert revoked["revoked_at"] == "2026-11-23T08:00:00Z"
+    assert revoked["revoked_by"] == "admin"
+    for method, path in (("GET", "/v1/agents"), ("POST", "/v1/agents/a1/login")):
+        r = await api.call(method, path, key=key)
+        err = error(r, 401, "key_revoked")
+        assert err["message"] == f"API key {made['id']} was revoked at 2026-11-23T08:00:00Z"
+        assert r.headers["www-authenticate"] == "Bearer"
+    assert (await api.ok("GET", "/v1/keys"))["keys"] == [revoked]
+
+
+async def test_revoking_twice_changes_nothing_and_an_unknown_id_is_404(api: Api) -> None:
+    made = await api.ok("POST", "/v1/keys", json={"role": "platform"})
+    first = await api.ok("DELETE", f"/v1/keys/{made['id']}")
+    await api.clock("2026-11-23T09:00:00Z")
+    records = len(api.journal.records)
+    assert await api.ok("DELETE", f"/v1/keys/{made['id']}") == first  # same revoked_at
+    err = error(await api.call("DELETE", "/v1/keys/ffffffffffff"), 404, "key_not_found")
+    assert err["message"] == "key 'ffffffffffff' does not exist"
+    assert len(api.journal.records) == records
+
+
+async def test_a_revoked_key_stays_revoked_after_a_restart(api: Api) -> None:
+    from engine.clock import ManualClock
+    from engine.core import Engine
+    from engine.journal import MemoryJournal
+
+    made = await api.ok("POST", "/v1/keys", json={"role": "supervisor"})
+    await api.ok("DELETE", f"/v1/keys/{made['id']}")
+    journal = MemoryJournal()
+    journal.records = list(api.journal.records)
+    again = Engine(journal, ManualClock(0))
+    again.recover()
+    assert again.state.keys == api.engine.state.keys
+    key = again.state.keys[hash_key(made["key"])]
+    assert key.revoked_at is not None and key.revoked_by == "admin"
+
+
+async def test_revoking_a_key_is_audited_by_who_did_it(api: Api) -> None:
+    admin2 = await api.ok("POST", "/v1/keys", json={"role": "admin"})
+    victim = await api.ok("POST", "/v1/keys", json={"role": "platform"})
+    r = await api.call("DELETE", f"/v1/keys/{victim['id']}", key=bearer(admin2["key"]))
+    assert r.json()["revoked_by"] == f"admin:{admin2['id'][:8]}"
+    # An admin key may revoke itself; the next call with it is refused.
+    await api.ok("DELETE", f"/v1/keys/{admin2['id']}", key=bearer(admin2["key"]))
+    r = await api.call("GET", "/v1/keys", key=bearer(admin2["key"]))
+    error(r, 401, "key_revoked")

@@ -19,6 +19,7 @@ import pytest
 from api_support import ADMIN_KEY, START
 
 from api.app import create_app
+from api.auth import hash_key
 from api.board import build_board
 from api.stream import BoardStream
 from engine import commands as cmd
@@ -286,3 +287,22 @@ async def test_the_stream_ends_when_the_server_stops(center: tuple[Any, Engine])
     assert c._task is not None
     await asyncio.wait_for(c._task, 3)  # the response ends by itself; shutdown is not held
     assert app.state.board_stream.subscribers == set()
+
+
+async def test_an_open_stream_ends_when_its_key_is_revoked(center: tuple[Any, Engine]) -> None:
+    app, engine = center
+    digest = hash_key("sf_the-supervisors-board-key")
+    await engine.execute(cmd.CreateKey(digest, "supervisor"))
+    c = SseClient(app, "sf_the-supervisors-board-key")
+    c.start()
+    await c.wait_for(1)
+    assert c.status == 200
+    await engine.execute(cmd.RevokeKey(digest[:12], "admin"))
+    assert c._task is not None
+    await asyncio.wait_for(c._task, 3)  # ended by the server, the client still listening
+    assert app.state.board_stream.subscribers == set()
+    again = SseClient(app, "sf_the-supervisors-board-key")
+    again.start()
+    assert again._task is not None
+    await asyncio.wait_for(again._task, 5)
+    assert again.status == 401 and json.loads(again.raw)["error"]["code"] == "key_revoked"

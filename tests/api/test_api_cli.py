@@ -73,7 +73,9 @@ def test_keys_create_offline_appends_a_hashed_key(
     key = capsys.readouterr().out.strip()
     engine = Engine(SqliteJournal.in_dir(tmp_path), ManualClock(0))
     assert engine.recover() == 4
-    assert engine.state.keys == {hash_key(key): ("agent", "a1")}
+    (made,) = engine.state.keys.values()
+    assert (made.role, made.agent_id, made.id) == ("agent", "a1", hash_key(key)[:12])
+    assert list(engine.state.keys) == [hash_key(key)]
     # The key did not move the journal's (virtual) time forward.
     assert engine.state.now == parse_time("2026-11-23T09:00:00Z")
     asyncio.run(engine.close())
@@ -173,3 +175,26 @@ def test_serve_refuses_a_header_timeout_out_of_range(
 ) -> None:
     assert main(["serve", "--data", str(tmp_path / "d"), "--header-timeout", "0"]) == 2
     assert "--header-timeout 0 is out of range: (0, 3600] seconds" in capsys.readouterr().err
+
+
+def test_keys_list_and_revoke_offline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _seed(tmp_path)
+    data = ["--data", str(tmp_path)]
+    assert main(["keys", "create", "--role", "platform", *data]) == 0
+    made = capsys.readouterr()
+    key = made.out.strip()
+    kid = hash_key(key)[:12]
+    assert made.err == f"key id {kid}: revoke it with 'seatflow keys revoke {kid}'\n"
+
+    assert main(["keys", "list", *data]) == 0
+    listed = capsys.readouterr().out
+    assert listed.startswith(f"{kid}  platform")
+    assert "created 2026-11-23T09:00:00Z  -" in listed and key not in listed
+
+    assert main(["keys", "revoke", kid, *data]) == 0
+    assert capsys.readouterr().out == f"key {kid} revoked\n"
+    assert main(["keys", "list", *data]) == 0
+    assert "revoked 2026-11-23T09:00:00Z by cli" in capsys.readouterr().out
+
+    assert main(["keys", "revoke", "nope", *data]) == 2
+    assert capsys.readouterr().err == "seatflow: key 'nope' does not exist\n"

@@ -199,9 +199,7 @@ async def test_401_from_the_fast_path_names_the_scheme_and_the_reason() -> None:
         }
     }
     assert big.status_code == 413
-    assert big.json()["error"]["message"] == (
-        f"request body is over the limit of {MAX_BODY} bytes"
-    )
+    assert big.json()["error"]["message"] == (f"request body is over the limit of {MAX_BODY} bytes")
     assert bad.status_code == 422
     assert bad.json()["error"]["code"] == "invalid_field"
     assert bad.json()["error"]["detail"] == {"field": "priority"}

@@ -93,13 +93,15 @@ async def test_monthly_payroll_json_csv_and_xlsx_agree(api: Api) -> None:
 async def test_payroll_errors(api: Api) -> None:
     r = await api.call("GET", "/v1/payroll/2026-11")
     assert error(r, 409, "no_payroll_scheme")["message"].startswith(
-        "no payroll scheme is in force in 2026-11")
+        "no payroll scheme is in force in 2026-11"
+    )
     await api.ok("PUT", "/v1/payroll/scheme", json=NOV_SCHEME)
     r = await api.call("GET", "/v1/payroll/2026-11?format=pdf")
     assert error(r, 422, "invalid_field")["detail"] == {"field": "format"}
     r = await api.call("GET", "/v1/payroll/november")
     assert error(r, 422, "invalid_field")["message"] == (
-        "month 'november' is not a month like '2026-11'")
+        "month 'november' is not a month like '2026-11'"
+    )
     r = await api.call("GET", "/v1/payroll/2026-11", bearer("nope"))
     assert error(r, 401, "unauthorized")
     platform = await api.key("platform")
@@ -126,8 +128,9 @@ async def test_scheme_put_and_its_errors(api: Api) -> None:
         ({**NOV_SCHEME, "bonus": 1}, "bonus", "unknown field 'bonus'"),
     ]  # fmt: skip
     for body, field, message in cases:
-        err = error(await api.call("PUT", "/v1/payroll/scheme", payroll, json=body), 422,
-                    "invalid_field")
+        err = error(
+            await api.call("PUT", "/v1/payroll/scheme", payroll, json=body), 422, "invalid_field"
+        )
         assert (err["detail"], err["message"]) == ({"field": field}, message)
     supervisor = await api.key("supervisor")
     # 403 comes before the body is read.
@@ -140,7 +143,8 @@ async def test_utilization_route(api: Api) -> None:
     await _november(api)
     sup = await api.key("supervisor")
     r = await api.call(
-        "GET", "/v1/utilization?from=2026-11-23T08:00:00Z&to=2026-11-23T09:00:00.5Z&agent_id=a1",
+        "GET",
+        "/v1/utilization?from=2026-11-23T08:00:00Z&to=2026-11-23T09:00:00.5Z&agent_id=a1",
         sup,
     )
     body = r.json()
@@ -163,18 +167,22 @@ async def test_utilization_route(api: Api) -> None:
 
 async def test_baseline_contests_and_warnings_routes(api: Api) -> None:
     await _november(api)
-    body = await api.ok("POST", "/v1/payroll/baseline",
-                        json={"months": ["2026-11"], "tiers": 2, "method": "stddev"})
+    body = await api.ok(
+        "POST", "/v1/payroll/baseline", json={"months": ["2026-11"], "tiers": 2, "method": "stddev"}
+    )
     # Means 5 and 1: mean 3, std 2, cut 1 keeps both; base 3, kept std 2.
     assert (body["base"], body["mean"], body["std"]) == (3.0, 3.0, 2.0)
     assert body["kept"] == ["a1", "b1"] and body["dropped"] == []
     assert body["thresholds"] == [3, 5]
-    r = await api.call("POST", "/v1/payroll/baseline", json={"months": ["2026-11"],
-                                                               "method": "median"})
+    r = await api.call(
+        "POST", "/v1/payroll/baseline", json={"months": ["2026-11"], "method": "median"}
+    )
     assert error(r, 422, "invalid_field")["detail"] == {"field": "method"}
     contest = await api.ok("GET", "/v1/contests/2026-W48")
     assert [(p["id"], p["value"], p["points"]) for p in contest["individual_volume"]] == [
-        ("a1", 5, 3), ("b1", 1, 2)]
+        ("a1", 5, 3),
+        ("b1", 1, 2),
+    ]
     assert contest["team_volume"][0]["id"] == "north"
     assert error(await api.call("GET", "/v1/contests/2026-48"), 422, "invalid_field")
     warnings = await api.ok("GET", "/v1/warnings/2026-11?bottom_n=1")
@@ -185,13 +193,13 @@ async def test_baseline_contests_and_warnings_routes(api: Api) -> None:
 
 async def test_contest_points_and_warning_bottom_n_are_center_settings(api: Api) -> None:
     await _november(api)
-    body = await api.ok("PUT", "/v1/settings",
-                        json={"contest_points": [10, 4], "warning_bottom_n": 5})
+    body = await api.ok(
+        "PUT", "/v1/settings", json={"contest_points": [10, 4], "warning_bottom_n": 5}
+    )
     assert (body["contest_points"], body["warning_bottom_n"]) == ([10, 4], 5)
     assert body["logout_grace_s"] == 600  # a partial update leaves the rest as it was
     contest = await api.ok("GET", "/v1/contests/2026-W48")
-    assert [(p["id"], p["points"]) for p in contest["individual_volume"]] == [("a1", 10),
-                                                                             ("b1", 4)]
+    assert [(p["id"], p["points"]) for p in contest["individual_volume"]] == [("a1", 10), ("b1", 4)]
     # A query parameter still overrides the setting for one request.
     contest = await api.ok("GET", "/v1/contests/2026-W48?points=1,1")
     assert [p["points"] for p in contest["individual_volume"]] == [1, 1]
@@ -203,12 +211,14 @@ async def test_bad_contest_settings_are_refused_and_change_nothing(api: Api) -> 
     before = await api.ok("GET", "/v1/settings")
     r = await api.call("PUT", "/v1/settings", json={"contest_points": [], "timezone": "UTC"})
     assert error(r, 422, "invalid_field")["message"] == (
-        "contest_points [] must be 1..10 whole numbers of 0..1000 points")
+        "contest_points [] must be 1..10 whole numbers of 0..1000 points"
+    )
     r = await api.call("PUT", "/v1/settings", json={"contest_points": [3, -1]})
     assert error(r, 422, "invalid_field")["detail"] == {"field": "contest_points"}
     r = await api.call("PUT", "/v1/settings", json={"warning_bottom_n": 0})
     assert error(r, 422, "invalid_field")["message"] == (
-        "warning_bottom_n 0 is out of range 1..1000")
+        "warning_bottom_n 0 is out of range 1..1000"
+    )
     r = await api.call("PUT", "/v1/settings", json={"contest_points": "3,2,1"})
     assert error(r, 422, "invalid_field")["detail"] == {"field": "contest_points"}
     assert await api.ok("GET", "/v1/settings") == before

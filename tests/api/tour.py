@@ -15,6 +15,8 @@ re-recorded on purpose, when one is meant to change (say which in the commit):
 
 The journal and its fingerprint are the format fixture: they stay as that older code
 wrote them (`--journal` re-makes them, for a deliberate change of the journal format).
+Steps for what came later are added at the end of STEPS, so the fixture's records stay
+the first ones the tour journals.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ FINGERPRINT = FIXTURES / "fingerprint.json"
 ADMIN_KEY = "tour-admin-key-0123456789"
 START = "2026-11-23T07:00:00Z"
 _RANDOM_KEY = re.compile(r'"key":"sf_[A-Za-z0-9_-]+"')
+# A key's public id is a prefix of its random key's hash: shown as a placeholder.
+_RANDOM_KEY_ID = re.compile(r'(?<="id":")[0-9a-f]{12}(?=")|(?<=API key )[0-9a-f]{12}\b')
 # Lines of /metrics taken from the wall clock (intake latency, when a metric was created)
 # differ run to run; the rest is state.
 _WALL_METRICS = ("seatflow_order_intake_seconds", "_created")
@@ -228,6 +232,14 @@ STEPS: list[Step] = [
     ("GET", "/v1/nowhere", None, None),  # 404 route
     ("DELETE", "/v1/agents/a1", None, None),  # 405
     ("GET", "/openapi.json", None, None),
+    # -- added since the journal fixture was written (2026-12-01): the fixture's records
+    # are the journal's first ones, these add their own after them.
+    ("GET", "/v1/keys", None, None),
+    ("DELETE", "/v1/keys/{payroll}", None, None),  # the payroll key's id
+    ("DELETE", "/v1/keys/{payroll}", None, None),  # 200 again, nothing journaled
+    ("GET", "/v1/payroll/2026-11", None, "payroll"),  # 401 key_revoked
+    ("DELETE", "/v1/keys/000000000000", None, None),  # 404
+    ("GET", "/v1/keys", None, "supervisor"),  # 403
 ]
 
 
@@ -263,7 +275,10 @@ def _answer(step: Step, r: httpx.Response) -> dict[str, Any]:
             text = "\n".join(x for x in lines if not any(w in x for w in _WALL_METRICS))
         elif path == "/openapi.json":  # its schemas come in no fixed order
             text = json.dumps(json.loads(text), sort_keys=True)
-        out["body"] = _RANDOM_KEY.sub('"key":"<key>"', text)
+        text = _RANDOM_KEY.sub('"key":"<key>"', text)
+        if path.startswith("/v1/keys") or r.status_code == 401:
+            text = _RANDOM_KEY_ID.sub("<key id>", text)
+        out["body"] = text
     for header in ("allow", "www-authenticate", "content-disposition"):
         if header in r.headers:
             out[header] = r.headers[header]
@@ -296,6 +311,7 @@ async def run_tour(journal_path: Path) -> Tour:
     engine.execute = counted  # type: ignore[method-assign]
     app = create_app(engine, admin_key=ADMIN_KEY)
     keys: dict[str, str] = {"none": ""}
+    key_ids: dict[str, str] = {}
     transport = httpx.ASGITransport(app=with_fast_path(app))  # as `seatflow serve` serves it
     async with httpx.AsyncClient(transport=transport, base_url="http://seatflow") as client:
         for step in STEPS:
@@ -304,10 +320,11 @@ async def run_tour(journal_path: Path) -> Tour:
             headers = {"Authorization": f"Bearer {key}"} if key else {}
             kw = _body(body)
             headers.update(kw.pop("headers", {}))
-            r = await client.request(method, path, headers=headers, **kw)
+            r = await client.request(method, path.format(**key_ids), headers=headers, **kw)
             if path == "/v1/keys" and r.status_code == 201:
                 made = r.json()
                 keys[made["role"]] = made["key"]
+                key_ids[made["role"]] = made["id"]
             tour.answers.append(_answer(step, r))
             if path.startswith("/healthz?"):
                 stream = app.state.board_stream

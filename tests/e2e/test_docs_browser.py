@@ -26,9 +26,11 @@ def docs(browser: Browser, server: Server) -> Iterator[tuple[Page, list[str], li
     page.on("pageerror", lambda exc: problems.append(f"error: {exc}"))
     page.on(
         "console",
-        lambda msg: problems.append(f"console {msg.type}: {msg.text}")
-        if msg.type in ("error", "warning")
-        else None,
+        lambda msg: (
+            problems.append(f"console {msg.type}: {msg.text}")
+            if msg.type in ("error", "warning")
+            else None
+        ),
     )
     page.on(
         "request",

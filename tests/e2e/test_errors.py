@@ -405,7 +405,7 @@ _CASE_IDS = [c[0] for c in _cases(future_day())]
 
 @pytest.mark.parametrize("case", _CASE_IDS)
 def test_bad_fields_are_422_naming_the_field(center: Center, unchanged: None, case: str) -> None:
-    (_, role, method, path, body, field, words), = [c for c in _cases(center.day) if c[0] == case]
+    ((_, role, method, path, body, field, words),) = [c for c in _cases(center.day) if c[0] == case]
     r = center[role].request(method, path, json=body)
     assert r.status_code == 422, f"{method} {path} {body} -> {r.status_code} {r.text}"
     info = r.json()["error"]

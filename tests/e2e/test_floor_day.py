@@ -84,18 +84,12 @@ def test_a_day_on_the_floor(server: Server, admin: httpx.Client) -> None:
         *[(a, at(day, "08:00"), at(day, "16:00")) for a in MORNING],
         *[(a, at(day, "16:00"), at(day, "00:00", days=1)) for a in EVENING],
     }
-    listed = ok(
-        sup.get("/v1/schedule", params={"from": at(day, "12:00"), "to": at(day, "13:00")})
-    )
+    listed = ok(sup.get("/v1/schedule", params={"from": at(day, "12:00"), "to": at(day, "13:00")}))
     assert sorted(s["agent_id"] for s in listed["shifts"]) == list(MORNING)
     # [from, to) is half-open: a shift starting at `to` or ending at `from` is outside.
-    listed = ok(
-        sup.get("/v1/schedule", params={"from": at(day, "15:00"), "to": at(day, "16:00")})
-    )
+    listed = ok(sup.get("/v1/schedule", params={"from": at(day, "15:00"), "to": at(day, "16:00")}))
     assert sorted(s["agent_id"] for s in listed["shifts"]) == list(MORNING)
-    listed = ok(
-        sup.get("/v1/schedule", params={"from": at(day, "16:00"), "to": at(day, "17:00")})
-    )
+    listed = ok(sup.get("/v1/schedule", params={"from": at(day, "16:00"), "to": at(day, "17:00")}))
     assert sorted(s["agent_id"] for s in listed["shifts"]) == list(EVENING)
     listed = ok(sup.get("/v1/schedule", params={"agent_id": "e2"}))
     assert listed["shifts"] == [

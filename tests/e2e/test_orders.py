@@ -139,9 +139,7 @@ def test_same_id_with_a_different_body_is_a_conflict(desk: Desk, change: dict[st
     body = {"id": desk.id("c1"), "skill": desk.skill, "priority": 3, "payload": {"a": 1}}
     ok(desk.platform.post("/v1/orders", json=body), 201)
     before = order(desk.admin, desk.id("c1"))
-    info = error(
-        desk.platform.post("/v1/orders", json={**body, **change}), 409, "order_conflict"
-    )
+    info = error(desk.platform.post("/v1/orders", json={**body, **change}), 409, "order_conflict")
     assert desk.id("c1") in info["message"], info
     assert order(desk.admin, desk.id("c1")) == before
     assert holding(desk.admin, desk.id("a")) == {desk.id("c1")}

@@ -40,8 +40,11 @@ def test_a_month_of_payroll_survives_restart_and_matches_the_cli(server: Server)
     put_agent(admin, "b1", capacity=10)
     last_day = nxt - timedelta(days=1)
     # a1 works the last local evening of the month into the next (shift across midnight).
-    add_shifts(admin, ("a1", _z(last_day, 10), _z(last_day, 18)),
-               ("b1", _z(last_day, 10), _z(last_day, 14)))
+    add_shifts(
+        admin,
+        ("a1", _z(last_day, 10), _z(last_day, 18)),
+        ("b1", _z(last_day, 10), _z(last_day, 14)),
+    )
     set_clock(admin, _z(last_day, 10))
     login(admin, "a1")
     for i in range(6):

@@ -146,7 +146,7 @@ def check_answers(got: list[tuple[int, str]]) -> None:
 
 
 def check_board(browser: Browser, base_url: str, supervisor: str) -> None:
-    """"Open /board and paste the supervisor key the second command printed"."""
+    """ "Open /board and paste the supervisor key the second command printed"."""
     key = json.loads(supervisor)["key"]
     # An English browser: the board follows the browser's language, and the README is English.
     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US")

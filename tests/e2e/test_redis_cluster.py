@@ -453,3 +453,34 @@ def test_key_created_on_the_command_line_works_on_both_processes(cluster: Cluste
         ]
         assert ok(server.client(platform).get("/v1/orders/cli-1"))["agent_id"] == "e1"
     assert lease_token(cluster.owner()) == owner_token  # the command line took nothing over
+
+
+def test_a_key_revoked_on_one_process_is_refused_at_once_on_the_other(cluster: Cluster) -> None:
+    """Made, used, revoked and refused in quick turns, each step on the other process:
+    neither an early new key (401) nor a late revoked one (200) may slip through."""
+    a, b = cluster.admins()
+    for i in range(30):
+        maker, user = (a, b) if i % 2 else (b, a)
+        made = ok(maker.post("/v1/keys", json={"role": "supervisor"}), 201)
+        key = {"Authorization": f"Bearer {made['key']}"}
+        assert user.get("/v1/agents", headers=key).status_code == 200
+        revoked = ok(maker.delete(f"/v1/keys/{made['id']}"))
+        r = user.get("/v1/agents", headers=key)
+        assert r.status_code == 401, (i, r.text)
+        assert r.json()["error"]["code"] == "key_revoked"
+        assert revoked["revoked_at"] in r.json()["error"]["message"]
+    listed = {k["id"]: k for k in ok(b.get("/v1/keys"))["keys"]}
+    assert len(listed) == 30 and all(k["revoked_at"] for k in listed.values())
+
+
+def test_keys_revoked_with_the_command_line_while_servers_run(cluster: Cluster) -> None:
+    a, b = cluster.admins()
+    made = ok(a.post("/v1/keys", json={"role": "platform"}), 201)
+    listed = cluster.servers[1].cli("keys", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.startswith(f"{made['id']}  platform"), listed.stdout
+    revoked = cluster.servers[1].cli("keys", "revoke", made["id"])
+    assert revoked.returncode == 0, revoked.stderr
+    for admin in (a, b):
+        r = admin.get("/v1/agents", headers={"Authorization": f"Bearer {made['key']}"})
+        assert r.status_code == 401 and r.json()["error"]["code"] == "key_revoked", r.text

@@ -186,3 +186,16 @@ def test_keys_are_stored_only_as_hashes(server: Server, admin: httpx.Client) -> 
         assert key.encode() not in stored, "a key is stored in plain text"
     for key in keys:
         assert hashlib.sha256(key.encode()).hexdigest().encode() in stored
+
+
+def test_a_revoked_key_stays_refused_after_a_restart(server: Server, admin: httpx.Client) -> None:
+    made = ok(admin.post("/v1/keys", json={"role": "supervisor"}), 201)
+    kept = make_key(admin, "platform")
+    ok(admin.delete(f"/v1/keys/{made['id']}"))
+    server.stop()
+    server.start()
+    r = server.client(made["key"]).get("/v1/agents")
+    assert r.status_code == 401 and r.json()["error"]["code"] == "key_revoked", r.text
+    assert server.client(kept).post("/v1/orders", json={"id": "after"}).status_code == 201
+    listed = {k["id"]: k for k in ok(server.client(server.admin_key).get("/v1/keys"))["keys"]}
+    assert listed[made["id"]]["revoked_at"] is not None

@@ -41,7 +41,9 @@ async def setup(center) -> None:
 
 def assert_journal_failed(err: pytest.ExceptionInfo[Unavailable], cause: str = FULL) -> None:
     assert (err.value.status, err.value.code, err.value.message) == (
-        503, "journal_failed", f"the journal failed ({cause}); restart seatflow to recover",
+        503,
+        "journal_failed",
+        f"the journal failed ({cause}); restart seatflow to recover",
     )
 
 

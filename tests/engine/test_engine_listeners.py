@@ -72,8 +72,6 @@ async def test_a_record_the_journal_failed_to_write_is_never_heard(tmp_path: Pat
     db = journal._db  # cap the file at its size: the next page is refused (disk full)
     db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0]}")
     with pytest.raises(Unavailable):
-        await engine.execute(
-            cmd.SubmitOrders([cmd.NewOrder("big", None, 0, b"d", b"x" * 64_000)])
-        )
+        await engine.execute(cmd.SubmitOrders([cmd.NewOrder("big", None, 0, b"d", b"x" * 64_000)]))
     assert len(heard) == 1
     await engine.close()

@@ -75,36 +75,66 @@ def dropped_from_queue(s):
 @pytest.mark.parametrize(
     ("corrupt", "expected"),
     [
-        pytest.param(offline_holder, ["agent 'a1' is offline but holds ['o1', 'o3']"],
-                     id="offline-agent-holds-orders"),
-        pytest.param(unserved_room, [
-            "order 'o2' (skill 'post') waits while an eligible agent has room",
-            "order 'o4' (skill 'pre') waits while an eligible agent has room",
-        ], id="queued-while-room"),
-        pytest.param(lost_from_agent, [
-            "order 'o1' is assigned to 'a1' but held 0 times",
-            "order 'o4' (skill 'pre') waits while an eligible agent has room",
-        ], id="assigned-but-not-held"),
-        pytest.param(left_routing, [
-            "agent 'a1' holds order 'o1' which is routing to 'a1'",
-            "order 'o1' is left in status 'routing'",
-        ], id="routing-survives"),
-        pytest.param(dangling_request, [
-            "agent 'a2' points to logout request 'lr-9' which is unknown",
-        ], id="dangling-request"),
-        pytest.param(orphan_request, [
-            "pending logout request 'lr-1' is not its agent's pending one",
-        ], id="orphan-request"),
-        pytest.param(wrong_handover,
-                     ["agent 'a1' has handing_over=True but its roster says False"],
-                     id="handover-out-of-date"),
-        pytest.param(counter_drift, ["1 orders completed but the counter says 2"],
-                     id="counter-drift"),
-        pytest.param(queued_but_not_in_queue, [
-            "agent 'a1' holds order 'o1' which is queued to 'a1'",
-            "order 'o1' is queued but in 0 queues",
-            "queues count 2 orders but 3 are queued",
-        ], id="queued-not-in-queue"),
+        pytest.param(
+            offline_holder,
+            ["agent 'a1' is offline but holds ['o1', 'o3']"],
+            id="offline-agent-holds-orders",
+        ),
+        pytest.param(
+            unserved_room,
+            [
+                "order 'o2' (skill 'post') waits while an eligible agent has room",
+                "order 'o4' (skill 'pre') waits while an eligible agent has room",
+            ],
+            id="queued-while-room",
+        ),
+        pytest.param(
+            lost_from_agent,
+            [
+                "order 'o1' is assigned to 'a1' but held 0 times",
+                "order 'o4' (skill 'pre') waits while an eligible agent has room",
+            ],
+            id="assigned-but-not-held",
+        ),
+        pytest.param(
+            left_routing,
+            [
+                "agent 'a1' holds order 'o1' which is routing to 'a1'",
+                "order 'o1' is left in status 'routing'",
+            ],
+            id="routing-survives",
+        ),
+        pytest.param(
+            dangling_request,
+            [
+                "agent 'a2' points to logout request 'lr-9' which is unknown",
+            ],
+            id="dangling-request",
+        ),
+        pytest.param(
+            orphan_request,
+            [
+                "pending logout request 'lr-1' is not its agent's pending one",
+            ],
+            id="orphan-request",
+        ),
+        pytest.param(
+            wrong_handover,
+            ["agent 'a1' has handing_over=True but its roster says False"],
+            id="handover-out-of-date",
+        ),
+        pytest.param(
+            counter_drift, ["1 orders completed but the counter says 2"], id="counter-drift"
+        ),
+        pytest.param(
+            queued_but_not_in_queue,
+            [
+                "agent 'a1' holds order 'o1' which is queued to 'a1'",
+                "order 'o1' is queued but in 0 queues",
+                "queues count 2 orders but 3 are queued",
+            ],
+            id="queued-not-in-queue",
+        ),
     ],
 )
 async def test_check_names_each_violation(center, corrupt, expected):
@@ -116,25 +146,48 @@ async def test_check_names_each_violation(center, corrupt, expected):
 @pytest.mark.parametrize(
     ("corrupt", "expected"),
     [
-        pytest.param(offline_holder, ["agent 'a1' is offline but holds ['o1', 'o3']"],
-                     id="offline-agent-holds-orders"),
-        pytest.param(unserved_room, [
-            "order 'o2' (skill 'post') waits while an eligible agent has room",
-            "order 'o4' (skill 'pre') waits while an eligible agent has room",
-        ], id="queued-while-room"),
-        pytest.param(lost_from_agent, [
-            "order 'o4' (skill 'pre') waits while an eligible agent has room",
-            "4 orders are open (received 5, completed 1) but 1 are held and 2 queued",
-        ], id="assigned-but-not-held"),
-        pytest.param(counter_drift, [
-            "3 orders are open (received 5, completed 2) but 2 are held and 2 queued",
-        ], id="counter-drift"),
-        pytest.param(dropped_from_queue, [
-            "4 orders are open (received 5, completed 1) but 2 are held and 1 queued",
-        ], id="lost-from-queue"),
-        pytest.param(dangling_request, [
-            "agent 'a2' points to logout request 'lr-9' which is unknown",
-        ], id="dangling-request"),
+        pytest.param(
+            offline_holder,
+            ["agent 'a1' is offline but holds ['o1', 'o3']"],
+            id="offline-agent-holds-orders",
+        ),
+        pytest.param(
+            unserved_room,
+            [
+                "order 'o2' (skill 'post') waits while an eligible agent has room",
+                "order 'o4' (skill 'pre') waits while an eligible agent has room",
+            ],
+            id="queued-while-room",
+        ),
+        pytest.param(
+            lost_from_agent,
+            [
+                "order 'o4' (skill 'pre') waits while an eligible agent has room",
+                "4 orders are open (received 5, completed 1) but 1 are held and 2 queued",
+            ],
+            id="assigned-but-not-held",
+        ),
+        pytest.param(
+            counter_drift,
+            [
+                "3 orders are open (received 5, completed 2) but 2 are held and 2 queued",
+            ],
+            id="counter-drift",
+        ),
+        pytest.param(
+            dropped_from_queue,
+            [
+                "4 orders are open (received 5, completed 1) but 2 are held and 1 queued",
+            ],
+            id="lost-from-queue",
+        ),
+        pytest.param(
+            dangling_request,
+            [
+                "agent 'a2' points to logout request 'lr-9' which is unknown",
+            ],
+            id="dangling-request",
+        ),
     ],
 )
 async def test_check_open_names_each_violation(center, corrupt, expected):
@@ -146,21 +199,37 @@ async def test_check_open_names_each_violation(center, corrupt, expected):
 @pytest.mark.parametrize(
     ("event", "expected"),
     [
-        pytest.param(OrderAssigned("o2", "a2"), [
-            "order 'o2' assigned to agent 'a2' which is not eligible (state away, "
-            "skills ['post', 'pre'], load 0/2, order skill 'post')",
-        ], id="to-away-agent"),
-        pytest.param(OrderAssigned("o2", "a1"), [
-            "order 'o2' assigned to agent 'a1' which is not eligible (state available, "
-            "skills ['pre'], load 2/2, order skill 'post')",
-        ], id="full-and-no-skill"),
-        pytest.param(OrderAssigned("o1", "a1"), [
-            "order 'o1' assigned to agent 'a1' which is not eligible (state available, "
-            "skills ['pre'], load 2/2, order skill 'pre')",
-        ], id="already-assigned"),
-        pytest.param(OrderAssigned("nope", "a1"), [
-            "OrderAssigned('nope', 'a1') names an unknown id",
-        ], id="unknown-order"),
+        pytest.param(
+            OrderAssigned("o2", "a2"),
+            [
+                "order 'o2' assigned to agent 'a2' which is not eligible (state away, "
+                "skills ['post', 'pre'], load 0/2, order skill 'post')",
+            ],
+            id="to-away-agent",
+        ),
+        pytest.param(
+            OrderAssigned("o2", "a1"),
+            [
+                "order 'o2' assigned to agent 'a1' which is not eligible (state available, "
+                "skills ['pre'], load 2/2, order skill 'post')",
+            ],
+            id="full-and-no-skill",
+        ),
+        pytest.param(
+            OrderAssigned("o1", "a1"),
+            [
+                "order 'o1' assigned to agent 'a1' which is not eligible (state available, "
+                "skills ['pre'], load 2/2, order skill 'pre')",
+            ],
+            id="already-assigned",
+        ),
+        pytest.param(
+            OrderAssigned("nope", "a1"),
+            [
+                "OrderAssigned('nope', 'a1') names an unknown id",
+            ],
+            id="unknown-order",
+        ),
     ],
 )
 async def test_check_assignment_refuses_ineligible_agents(center, event, expected):

@@ -68,8 +68,10 @@ async def test_baseline_reproduces_the_method(make_center) -> None:  # type: ign
     assert normal.z == [0.0, pytest.approx(0.6744897501960817)]
     assert normal.thresholds == [11, 12]
     # Without the utilization floor, f (means 10) is kept too.
-    assert "f" in baseline(center.state, ["2026-10", "2026-11"], 0.0, 1, "normal",
-                           center.state.now).kept
+    assert (
+        "f"
+        in baseline(center.state, ["2026-10", "2026-11"], 0.0, 1, "normal", center.state.now).kept
+    )
 
 
 async def test_baseline_errors(make_center) -> None:  # type: ignore[no-untyped-def]
@@ -106,11 +108,18 @@ async def test_weekly_contest(make_center) -> None:  # type: ignore[no-untyped-d
     view = contest(center.state, "2026-W47", (3, 2, 1), center.state.now)
     assert (view.from_, view.to) == ("2026-11-15T16:00:00Z", "2026-11-22T16:00:00Z")
     assert [(p.id, p.value, p.place, p.points) for p in view.individual_volume] == [
-        ("c", 14, 1, 3), ("b", 12, 2, 2), ("a", 10, 3, 1), ("e", 10, 3, 1), ("f", 10, 3, 1),
-        ("d", 2, 6, 0)]
+        ("c", 14, 1, 3),
+        ("b", 12, 2, 2),
+        ("a", 10, 3, 1),
+        ("e", 10, 3, 1),
+        ("f", 10, 3, 1),
+        ("d", 2, 6, 0),
+    ]
     # north a + b + f = 32, south c + d + e = 26.
     assert [(p.id, p.value, p.points) for p in view.team_volume] == [
-        ("north", 32, 3), ("south", 26, 2)]
+        ("north", 32, 3),
+        ("south", 26, 2),
+    ]
     assert view.individual_utilization[-1].id == "f"
     assert view.individual_utilization[-1].value == 0.5
     assert [p.place for p in view.individual_utilization] == [1, 1, 1, 1, 1, 6]
@@ -130,13 +139,19 @@ async def test_warnings_two_months_running(make_center) -> None:  # type: ignore
     # d is last on volume both months; f last on utilization both months; e was not there
     # in October; accuracy has no November QA at all.
     assert [(w.agent_id, w.kpi, w.this_month, w.previous_month) for w in view.warnings] == [
-        ("d", "volume", 2, 2), ("f", "utilization", 0.5, 0.5)]
+        ("d", "volume", 2, 2),
+        ("f", "utilization", 0.5, 0.5),
+    ]
     assert warnings(center.state, "2026-10", 1, center.state.now).warnings == []
 
 
 def test_ranking_and_bottom_ties() -> None:
     board = rank([("x", None, 5.0), ("y", None, 7.0), ("z", None, 5.0), ("w", None, 1.0)], (3, 2))
     assert [(p.id, p.place, p.points) for p in board] == [
-        ("y", 1, 3), ("x", 2, 2), ("z", 2, 2), ("w", 4, 0)]
+        ("y", 1, 3),
+        ("x", 2, 2),
+        ("z", 2, 2),
+        ("w", 4, 0),
+    ]
     assert bottom({"a": 1.0, "b": 2.0, "c": 2.0, "d": 3.0}, 2) == {"a", "b", "c"}
     assert bottom({"a": 1.0}, 5) == {"a"} and bottom({}, 3) == set()

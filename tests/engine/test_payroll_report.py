@@ -94,7 +94,10 @@ async def test_utilization_of_a_day_to_the_second(center) -> None:  # type: igno
 
     # The next local day holds the rest of a2's shift: 16:00Z .. 19:55Z of 20:00Z.
     nxt = utilization_report(
-        center.state, t("2026-11-23T16:00:00Z"), t("2026-11-24T16:00:00Z"), center.state.now,
+        center.state,
+        t("2026-11-23T16:00:00Z"),
+        t("2026-11-24T16:00:00Z"),
+        center.state.now,
         agent_id="a2",
     )
     assert rows(nxt)["a2"]["scheduled_s"] == 4 * H
@@ -113,8 +116,9 @@ WINDOWS = {
 }
 
 
-@pytest.mark.parametrize(("lo", "hi", "who", "sched", "duty", "away"), WINDOWS.values(),
-                         ids=WINDOWS.keys())
+@pytest.mark.parametrize(
+    ("lo", "hi", "who", "sched", "duty", "away"), WINDOWS.values(), ids=WINDOWS.keys()
+)
 async def test_windows_that_cut_shifts(center, lo, hi, who, sched, duty, away) -> None:  # type: ignore[no-untyped-def]
     await _floor_day(center)
 
@@ -182,11 +186,17 @@ async def test_november_payroll_by_hand(center) -> None:  # type: ignore[no-unty
     nov = payroll_report(center.state, "2026-11", center.state.now)
     a1, a2 = nov.agents
     assert (nov.month, nov.from_, nov.to) == (
-        "2026-11", "2026-10-31T16:00:00Z", "2026-11-30T16:00:00Z")
+        "2026-11",
+        "2026-10-31T16:00:00Z",
+        "2026-11-30T16:00:00Z",
+    )
     assert a1.completed == 5
     # 2 at 100, 2 at 120, 1 at 140.
     assert [(x.from_, x.to, x.count, x.rate_cents, x.amount_cents) for x in a1.tiers] == [
-        (1, 2, 2, 100, 200), (3, 4, 2, 120, 240), (5, None, 1, 140, 140)]
+        (1, 2, 2, 100, 200),
+        (3, 4, 2, 120, 240),
+        (5, None, 1, 140, 140),
+    ]
     assert a1.payout_cents == 580
     assert (a1.qa_checked, a1.qa_passed, a1.accuracy) == (3, 2, 2 / 3)
     # Scheduled 10:00Z..16:00Z of the shift fall in November; on duty all that time.
@@ -201,7 +211,8 @@ async def test_november_payroll_by_hand(center) -> None:  # type: ignore[no-unty
     assert (dec.agents[0].qa_checked, dec.agents[0].qa_passed) == (1, 1)
     # A later month without its own version uses the latest one before it.
     assert payroll_report(center.state, "2027-03", center.state.now).scheme.effective_from == (
-        "2026-12")
+        "2026-12"
+    )
     with pytest.raises(Conflict, match="no payroll scheme is in force in 2026-10") as exc:
         payroll_report(center.state, "2026-10", center.state.now)
     assert exc.value.code == "no_payroll_scheme"

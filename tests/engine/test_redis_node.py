@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from redis.asyncio import Redis
 from redis_support import Nodes, agent, eventually, more_orders, order, raises, replayed
@@ -170,3 +172,32 @@ async def test_an_owner_snapshots_as_it_goes_and_a_newcomer_starts_from_it(
     await newcomer.durable()
     assert fingerprint(newcomer.state) == fingerprint(owner.state) == fingerprint(loaded.state)
     assert fingerprint(loaded.state) == fingerprint((await replayed(client, keys)).state)
+
+
+async def test_a_follower_never_honours_a_key_revoked_on_the_owner(nodes: Nodes) -> None:
+    """The follower's copy trails the stream (here by 0.3 s, a slow link); a request with
+    a key the owner just revoked still gets 401 there, and a key the owner just made 200."""
+    import httpx
+
+    from api.app import create_app
+    from api.auth import hash_key, keys_current_everywhere, new_key
+    from engine.keys import key_id
+
+    owner, follower = await owner_and_follower(nodes)
+    apply_now = follower._apply
+
+    def apply_late(engine: object, batch: list[tuple[int, bytes]]) -> None:
+        asyncio.get_running_loop().call_later(0.3, apply_now, engine, batch)
+
+    follower._apply = apply_late  # type: ignore[method-assign]
+    app = create_app(follower, admin_key=None)
+    transport = httpx.ASGITransport(app=keys_current_everywhere(app, app))
+    async with httpx.AsyncClient(transport=transport, base_url="http://b") as http:
+        key = new_key()
+        await owner.execute(cmd.CreateKey(hash_key(key), "supervisor"))
+        headers = {"Authorization": f"Bearer {key}"}
+        assert (await http.get("/v1/agents", headers=headers)).status_code == 200
+        await owner.execute(cmd.RevokeKey(key_id(hash_key(key)), "admin"))
+        assert follower.state.keys[hash_key(key)].revoked_at is None  # the copy is behind
+        r = await http.get("/v1/agents", headers=headers)
+        assert r.status_code == 401 and r.json()["error"]["code"] == "key_revoked", r.text

@@ -17,6 +17,7 @@ from engine import commands as cmd
 from engine import events as ev
 from engine.fingerprint import AGENT_CACHES, STATE_CACHES, fingerprint
 from engine.handlers import HANDLERS
+from engine.keys import ApiKey, key_id
 from engine.settings import Settings
 from engine.state import APPLY, Counters, State
 from presence.agent import Agent
@@ -64,9 +65,11 @@ def test_every_field_of_the_records_state_holds_is_in_the_fingerprint():
     state.agents["a1"] = Agent("a1", "A", "t", ("pre",), 2)
     state.orders["o1"] = Order("o1", "pre", 0, b"\x00", 1, 0)
     state.requests["lr-1"] = LogoutRequest("lr-1", "a1", 0)
+    state.keys["ab" * 32] = ApiKey(key_id("ab" * 32), "agent", "a1", 0)
     fp = fingerprint(state)
     assert set(fp["agents"]["a1"]) == _fields(Agent) - AGENT_CACHES - {"id"}
     assert set(fp["orders"]["o1"]) == _fields(Order) - {"id"}
     assert set(fp["requests"]["lr-1"]) == _fields(LogoutRequest) - {"id"}
+    assert set(fp["keys"]["ab" * 32]) == _fields(ApiKey) - {"id"}
     assert set(fp["settings"]) == _fields(Settings)
     assert set(fp["counters"]) == _fields(Counters)

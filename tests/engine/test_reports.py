@@ -20,11 +20,20 @@ HOUR = 60 * MIN
 DAY_START_CASES = {
     # Asia/Shanghai is UTC+8 with no DST: the local day starts at 16:00Z the day before.
     "shanghai 15:59:59Z is still the 23rd": (
-        "Asia/Shanghai", "2026-11-23T15:59:59Z", "2026-11-22T16:00:00Z"),
+        "Asia/Shanghai",
+        "2026-11-23T15:59:59Z",
+        "2026-11-22T16:00:00Z",
+    ),
     "shanghai one ms before midnight": (
-        "Asia/Shanghai", "2026-11-23T15:59:59.999Z", "2026-11-22T16:00:00Z"),
+        "Asia/Shanghai",
+        "2026-11-23T15:59:59.999Z",
+        "2026-11-22T16:00:00Z",
+    ),
     "shanghai 16:00:00Z is the 24th": (
-        "Asia/Shanghai", "2026-11-23T16:00:00Z", "2026-11-23T16:00:00Z"),
+        "Asia/Shanghai",
+        "2026-11-23T16:00:00Z",
+        "2026-11-23T16:00:00Z",
+    ),
     "shanghai morning": ("Asia/Shanghai", "2026-11-23T00:00:00Z", "2026-11-22T16:00:00Z"),
     "utc midnight is its own day start": ("UTC", "2026-11-23T00:00:00Z", "2026-11-23T00:00:00Z"),
     "utc one ms before midnight": ("UTC", "2026-11-23T23:59:59.999Z", "2026-11-23T00:00:00Z"),
@@ -33,31 +42,64 @@ DAY_START_CASES = {
     "kolkata, next day": ("Asia/Kolkata", "2026-11-23T18:30:00Z", "2026-11-23T18:30:00Z"),
     # New York springs forward 2026-03-08 02:00 EST -> 03:00 EDT: a 23-hour day.
     "new york spring-forward day, after the switch": (
-        "America/New_York", "2026-03-08T12:00:00Z", "2026-03-08T05:00:00Z"),
+        "America/New_York",
+        "2026-03-08T12:00:00Z",
+        "2026-03-08T05:00:00Z",
+    ),
     "new york spring-forward day, last ms": (
-        "America/New_York", "2026-03-09T03:59:59.999Z", "2026-03-08T05:00:00Z"),
+        "America/New_York",
+        "2026-03-09T03:59:59.999Z",
+        "2026-03-08T05:00:00Z",
+    ),
     "new york day after spring-forward starts in EDT": (
-        "America/New_York", "2026-03-09T04:00:00Z", "2026-03-09T04:00:00Z"),
+        "America/New_York",
+        "2026-03-09T04:00:00Z",
+        "2026-03-09T04:00:00Z",
+    ),
     # New York falls back 2026-11-01 02:00 EDT -> 01:00 EST: a 25-hour day.
     "new york fall-back day, first 01:30 (EDT)": (
-        "America/New_York", "2026-11-01T05:30:00Z", "2026-11-01T04:00:00Z"),
+        "America/New_York",
+        "2026-11-01T05:30:00Z",
+        "2026-11-01T04:00:00Z",
+    ),
     "new york fall-back day, second 01:30 (EST)": (
-        "America/New_York", "2026-11-01T06:30:00Z", "2026-11-01T04:00:00Z"),
+        "America/New_York",
+        "2026-11-01T06:30:00Z",
+        "2026-11-01T04:00:00Z",
+    ),
     "new york fall-back day, last ms": (
-        "America/New_York", "2026-11-02T04:59:59.999Z", "2026-11-01T04:00:00Z"),
+        "America/New_York",
+        "2026-11-02T04:59:59.999Z",
+        "2026-11-01T04:00:00Z",
+    ),
     # Havana moves its clocks at midnight itself. Regression: in the repeated hour
     # 00:00..01:00 (fold=1) day_start kept the fold and returned the second midnight.
     "havana fall-back repeats midnight, first 00:30": (
-        "America/Havana", "2026-11-01T04:30:00Z", "2026-11-01T04:00:00Z"),
+        "America/Havana",
+        "2026-11-01T04:30:00Z",
+        "2026-11-01T04:00:00Z",
+    ),
     "havana fall-back repeats midnight, second 00:30": (
-        "America/Havana", "2026-11-01T05:30:00Z", "2026-11-01T04:00:00Z"),
+        "America/Havana",
+        "2026-11-01T05:30:00Z",
+        "2026-11-01T04:00:00Z",
+    ),
     "havana fall-back day, afternoon": (
-        "America/Havana", "2026-11-01T20:00:00Z", "2026-11-01T04:00:00Z"),
+        "America/Havana",
+        "2026-11-01T20:00:00Z",
+        "2026-11-01T04:00:00Z",
+    ),
     # Havana springs forward 2026-03-08 00:00 CST -> 01:00 CDT: no midnight that day.
     "havana skipped midnight: the day starts at the switch": (
-        "America/Havana", "2026-03-08T05:30:00Z", "2026-03-08T05:00:00Z"),
+        "America/Havana",
+        "2026-03-08T05:30:00Z",
+        "2026-03-08T05:00:00Z",
+    ),
     "havana the evening before the skipped midnight": (
-        "America/Havana", "2026-03-08T04:59:59.999Z", "2026-03-07T05:00:00Z"),
+        "America/Havana",
+        "2026-03-08T04:59:59.999Z",
+        "2026-03-07T05:00:00Z",
+    ),
 }
 
 
@@ -118,8 +160,9 @@ async def test_utilization_through_a_shanghai_day(center) -> None:
     await center.goto(at("09:00"))
     assert util(center, "a2") == 340 / 480
     assert util(center, "a1") == 1.0
-    assert agent_time(center.state, "a1", day_start(center.state.now, "Asia/Shanghai"),
-                      center.state.now) == TimeSplit(8 * HOUR, 8 * HOUR, 0, 30 * MIN)
+    assert agent_time(
+        center.state, "a1", day_start(center.state.now, "Asia/Shanghai"), center.state.now
+    ) == TimeSplit(8 * HOUR, 8 * HOUR, 0, 30 * MIN)
 
     # After the shift, through the evening, up to the last ms of the local day.
     await center.goto(at("12:00"))

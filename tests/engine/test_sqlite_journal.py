@@ -53,7 +53,10 @@ async def test_another_process_replays_the_file_to_the_same_state(
     # As `seatflow replay` would: a new process, the file as the first one left it.
     out = subprocess.run(
         [sys.executable, "-c", REPLAY_SCRIPT, str(tmp_path)],
-        capture_output=True, text=True, check=True, timeout=60,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     )
     replayed = json.loads(out.stdout)
     assert replayed["records"] == records > 0
@@ -70,10 +73,16 @@ def test_lock_data_dir_refuses_a_second_holder(tmp_path: Path) -> None:
             f"data directory {str(tmp_path)!r} is in use by another seatflow process"
         )
         other = subprocess.run(
-            [sys.executable, "-c",
-             "import sys; from pathlib import Path; from engine.sqlite_journal import "
-             "lock_data_dir; lock_data_dir(Path(sys.argv[1]))", str(tmp_path)],
-            capture_output=True, text=True, timeout=60,
+            [
+                sys.executable,
+                "-c",
+                "import sys; from pathlib import Path; from engine.sqlite_journal import "
+                "lock_data_dir; lock_data_dir(Path(sys.argv[1]))",
+                str(tmp_path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert other.returncode != 0
         assert "DataDirLocked" in other.stderr
@@ -127,4 +136,3 @@ def test_every_commit_is_fsynced_before_it_is_acknowledged(tmp_path):
     assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     assert db.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL, not NORMAL (1)
     asyncio.run(journal.close())
-

@@ -65,9 +65,13 @@ class CenterMachine(RuleBasedStateMachine):
 
     @initialize(
         team=st.lists(
-            st.tuples(st.lists(st.sampled_from(["pre", "post"]), min_size=1, max_size=2),
-                      st.integers(1, 4), st.booleans()),
-            min_size=4, max_size=4,
+            st.tuples(
+                st.lists(st.sampled_from(["pre", "post"]), min_size=1, max_size=2),
+                st.integers(1, 4),
+                st.booleans(),
+            ),
+            min_size=4,
+            max_size=4,
         )
     )
     def staff(self, team):
@@ -77,13 +81,20 @@ class CenterMachine(RuleBasedStateMachine):
             if logged_in:
                 self.run(cmd.Login(f"a{i}"))
 
-    @rule(agent=agent_ids, skills=st.lists(st.sampled_from(["pre", "post"]), max_size=2),
-          capacity=st.sampled_from([1, 2, 3, 4, 0]), name=st.sampled_from(["Ann", "Bo", ""]))
+    @rule(
+        agent=agent_ids,
+        skills=st.lists(st.sampled_from(["pre", "post"]), max_size=2),
+        capacity=st.sampled_from([1, 2, 3, 4, 0]),
+        name=st.sampled_from(["Ann", "Bo", ""]),
+    )
     def upsert(self, agent, skills, capacity, name):
         self.run(cmd.UpsertAgent(agent, name, "t1", skills, capacity))
 
-    @rule(agent=agent_ids, start_min=st.integers(-180, 600),
-          length_min=st.sampled_from([30, 240, 480, 60, 0, 24 * 60 + 1]))
+    @rule(
+        agent=agent_ids,
+        start_min=st.integers(-180, 600),
+        length_min=st.sampled_from([30, 240, 480, 60, 0, 24 * 60 + 1]),
+    )
     def add_shift(self, agent, start_min, length_min):
         start = self.center.clock.now_ms() + start_min * MIN
         self.run(cmd.AddShifts([ShiftSpec(agent, start, start + length_min * MIN)]))
@@ -129,8 +140,7 @@ class CenterMachine(RuleBasedStateMachine):
 
     @rule(pick=st.integers(0, 100))
     def complete_assigned(self, pick):
-        assigned = sorted(o.id for o in self.center.state.orders.values()
-                          if o.status == "assigned")
+        assigned = sorted(o.id for o in self.center.state.orders.values() if o.status == "assigned")
         self.run(cmd.CompleteOrder(assigned[pick % len(assigned)] if assigned else "o0"))
 
     @rule(order=order_ids)
@@ -144,9 +154,11 @@ class CenterMachine(RuleBasedStateMachine):
         target = done[pick % len(done)] if done and pick % 3 else order
         self.run(cmd.RecordQa(target, passed, "sup"))
 
-    @rule(grace=st.sampled_from([0, 60, 600, 3600, -1]),
-          stop=st.sampled_from([0, 300, 1800, 24 * 3600 + 1]),
-          tz=st.sampled_from(["Asia/Shanghai", "UTC", "Mars/Olympus"]))
+    @rule(
+        grace=st.sampled_from([0, 60, 600, 3600, -1]),
+        stop=st.sampled_from([0, 300, 1800, 24 * 3600 + 1]),
+        tz=st.sampled_from(["Asia/Shanghai", "UTC", "Mars/Olympus"]),
+    )
     def change_settings(self, grace, stop, tz):
         self.run(cmd.ChangeSettings(grace, stop, tz))
 
@@ -177,7 +189,6 @@ class CenterMachine(RuleBasedStateMachine):
             self.check_replay()
         finally:
             self.loop.close()
-
 
 
 def test_random_command_sequences_keep_the_invariants(make_center):

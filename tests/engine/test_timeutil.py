@@ -33,21 +33,42 @@ def test_parse(text, ms):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        pytest.param("2026-11-23T08:00:00.000", "'2026-11-23T08:00:00.000' has no UTC offset; "
-                     "add 'Z' or '+08:00'", id="no-offset-fraction"),
-        pytest.param("2026-11-23T08:00:00", "'2026-11-23T08:00:00' has no UTC offset; "
-                     "add 'Z' or '+08:00'", id="no-offset"),
-        pytest.param("2026-11-23", "'2026-11-23' is not an RFC 3339 time like "
-                     "'2026-11-23T08:00:00Z'", id="date-only"),
-        pytest.param("yesterday at noon!!!", "'yesterday at noon!!!' is not an RFC 3339 time "
-                     "like '2026-11-23T08:00:00Z'", id="words"),
-        pytest.param("2026-13-23T08:00:00Z", "'2026-13-23T08:00:00Z' is not an RFC 3339 time "
-                     "like '2026-11-23T08:00:00Z'", id="month-13"),
+        pytest.param(
+            "2026-11-23T08:00:00.000",
+            "'2026-11-23T08:00:00.000' has no UTC offset; add 'Z' or '+08:00'",
+            id="no-offset-fraction",
+        ),
+        pytest.param(
+            "2026-11-23T08:00:00",
+            "'2026-11-23T08:00:00' has no UTC offset; add 'Z' or '+08:00'",
+            id="no-offset",
+        ),
+        pytest.param(
+            "2026-11-23",
+            "'2026-11-23' is not an RFC 3339 time like '2026-11-23T08:00:00Z'",
+            id="date-only",
+        ),
+        pytest.param(
+            "yesterday at noon!!!",
+            "'yesterday at noon!!!' is not an RFC 3339 time like '2026-11-23T08:00:00Z'",
+            id="words",
+        ),
+        pytest.param(
+            "2026-13-23T08:00:00Z",
+            "'2026-13-23T08:00:00Z' is not an RFC 3339 time like '2026-11-23T08:00:00Z'",
+            id="month-13",
+        ),
         pytest.param("", "'' is not an RFC 3339 time like '2026-11-23T08:00:00Z'", id="empty"),
-        pytest.param("2026-11-23T08:00:00+0800", "'2026-11-23T08:00:00+0800' is not an RFC 3339 "
-                     "time like '2026-11-23T08:00:00Z'", id="offset-without-colon"),
-        pytest.param("20261123T080000.000Z", "'20261123T080000.000Z' is not an RFC 3339 "
-                     "time like '2026-11-23T08:00:00Z'", id="basic-iso-format"),
+        pytest.param(
+            "2026-11-23T08:00:00+0800",
+            "'2026-11-23T08:00:00+0800' is not an RFC 3339 time like '2026-11-23T08:00:00Z'",
+            id="offset-without-colon",
+        ),
+        pytest.param(
+            "20261123T080000.000Z",
+            "'20261123T080000.000Z' is not an RFC 3339 time like '2026-11-23T08:00:00Z'",
+            id="basic-iso-format",
+        ),
     ],
 )
 def test_parse_refuses_with_a_message_naming_the_text(text, message):

@@ -12,8 +12,10 @@ async def staffed(center):
     """a1 and a2 on shift 08:00..16:00, logged in at 09:00; a1 holds o1."""
     await center.agent("a1", capacity=2)
     await center.agent("a2", capacity=2)
-    await center.shifts(("a1", center.at("08:00"), center.at("16:00")),
-                        ("a2", center.at("08:00"), center.at("16:00")))
+    await center.shifts(
+        ("a1", center.at("08:00"), center.at("16:00")),
+        ("a2", center.at("08:00"), center.at("16:00")),
+    )
     await center.goto(center.at("09:00"))
     await center.login("a1", "a2")
     await center.order("o1")
@@ -133,12 +135,14 @@ async def test_unknown_request_and_agent(center):
     with pytest.raises(NotFound) as err:
         await center.approve("lr-9")
     assert (err.value.code, err.value.message) == (
-        "request_not_found", "logout request 'lr-9' does not exist",
+        "request_not_found",
+        "logout request 'lr-9' does not exist",
     )
     with pytest.raises(NotFound) as err:
         await center.logout("ghost")
     assert (err.value.code, err.value.message) == (
-        "agent_not_found", "agent 'ghost' does not exist",
+        "agent_not_found",
+        "agent 'ghost' does not exist",
     )
 
 

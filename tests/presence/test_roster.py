@@ -69,12 +69,21 @@ def test_no_conflict(new):
 @pytest.mark.parametrize(
     ("start", "end", "message"),
     [
-        pytest.param(t("16:00"), t("08:00"), "shift of agent 'a1' does not end after it starts",
-                     id="end-before-start"),
-        pytest.param(t("08:00"), t("08:00"), "shift of agent 'a1' does not end after it starts",
-                     id="empty"),
-        pytest.param(t("08:00"), t("08:00", 1) + 1, "shift of agent 'a1' is longer than 24 hours",
-                     id="over-24h"),
+        pytest.param(
+            t("16:00"),
+            t("08:00"),
+            "shift of agent 'a1' does not end after it starts",
+            id="end-before-start",
+        ),
+        pytest.param(
+            t("08:00"), t("08:00"), "shift of agent 'a1' does not end after it starts", id="empty"
+        ),
+        pytest.param(
+            t("08:00"),
+            t("08:00", 1) + 1,
+            "shift of agent 'a1' is longer than 24 hours",
+            id="over-24h",
+        ),
     ],
 )
 def test_malformed_shift(start, end, message):
@@ -120,16 +129,30 @@ W = 5 * MIN  # stop_new_before_end_s = 300
         pytest.param([DAYSHIFT], t("15:55"), (True, t("16:00"), None), id="window-starts"),
         pytest.param([DAYSHIFT], t("15:58"), (True, t("16:00"), None), id="inside-window"),
         pytest.param([DAYSHIFT], t("18:00"), (True, t("16:00"), None), id="past-end-no-next-shift"),
-        pytest.param([DAYSHIFT, NIGHT], t("15:57"), (True, t("16:00"), t("22:00")),
-                         id="window-until-next"),
-        pytest.param([DAYSHIFT, NIGHT], t("20:00"), (True, t("16:00"), t("22:00")),
-                     id="between-shifts"),
-        pytest.param([DAYSHIFT, NIGHT], t("22:00"), (False, t("06:00", 1), t("05:55", 1)),
-                     id="next-shift-started"),
-        pytest.param([DAYSHIFT, NIGHT], t("05:56", 1), (True, t("06:00", 1), None),
-                         id="night-window-next-day"),
-        pytest.param([("a1", t("08:00"), t("08:03"))], t("08:01"), (True, t("08:03"), None),
-                     id="shift-shorter-than-window"),
+        pytest.param(
+            [DAYSHIFT, NIGHT], t("15:57"), (True, t("16:00"), t("22:00")), id="window-until-next"
+        ),
+        pytest.param(
+            [DAYSHIFT, NIGHT], t("20:00"), (True, t("16:00"), t("22:00")), id="between-shifts"
+        ),
+        pytest.param(
+            [DAYSHIFT, NIGHT],
+            t("22:00"),
+            (False, t("06:00", 1), t("05:55", 1)),
+            id="next-shift-started",
+        ),
+        pytest.param(
+            [DAYSHIFT, NIGHT],
+            t("05:56", 1),
+            (True, t("06:00", 1), None),
+            id="night-window-next-day",
+        ),
+        pytest.param(
+            [("a1", t("08:00"), t("08:03"))],
+            t("08:01"),
+            (True, t("08:03"), None),
+            id="shift-shorter-than-window",
+        ),
     ],
 )
 def test_handover(shifts, now, expected):

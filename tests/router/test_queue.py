@@ -10,9 +10,7 @@ from router.queue import OrderQueues
 
 SKILLS = ("pre", "post", "vip")
 
-waiting = st.lists(
-    st.tuples(st.sampled_from((None, *SKILLS)), st.integers(0, 9)), max_size=60
-)
+waiting = st.lists(st.tuples(st.sampled_from((None, *SKILLS)), st.integers(0, 9)), max_size=60)
 
 
 def _queues(specs: list[tuple[str | None, int]]) -> tuple[OrderQueues, list[Order]]:

@@ -204,13 +204,19 @@ async def test_order_replies_and_idempotent_retries(center):
 
 async def test_batch_with_duplicates_and_conflicts(center):
     reply = await center.orders(
-        center.new_order("b1"), center.new_order("b1"), center.new_order("b1", priority=2),
+        center.new_order("b1"),
+        center.new_order("b1"),
+        center.new_order("b1", priority=2),
         center.new_order("b2", None),
     )
     results = reply.body.results
     assert reply.status == 200
-    assert [type(r).__name__ for r in results] == ["OrderView", "OrderView", "ErrorBody",
-                                                   "OrderView"]
+    assert [type(r).__name__ for r in results] == [
+        "OrderView",
+        "OrderView",
+        "ErrorBody",
+        "OrderView",
+    ]
     assert results[1] == results[0]
     assert sorted(center.state.orders) == ["b1", "b2"]
 
@@ -222,8 +228,10 @@ async def test_completing_an_unassigned_order(center):
     await center.order("q")
     with pytest.raises(Conflict) as err:
         await center.complete("q")
-    assert (err.value.code, err.value.message) == ("order_not_assigned",
-                                                   "order 'q' is queued, not assigned")
+    assert (err.value.code, err.value.message) == (
+        "order_not_assigned",
+        "order 'q' is queued, not assigned",
+    )
     with pytest.raises(NotFound) as nf:
         await center.complete("nope")
     assert (nf.value.code, nf.value.message) == ("order_not_found", "order 'nope' does not exist")

@@ -51,8 +51,11 @@ def test_every_option_says_what_it_is_and_its_default(command):
         text = parser._get_formatter()._expand_help(action)  # %(default)s filled in
         assert len(text) > 15, action.option_strings
         if action.default not in (None, False):
-            shown = f"{action.default:g}" if isinstance(action.default, float) else (
-                str(action.default))
+            shown = (
+                f"{action.default:g}"
+                if isinstance(action.default, float)
+                else (str(action.default))
+            )
             assert text.endswith(f"(default: {shown})"), (action.option_strings, text)
         elif not isinstance(action, argparse._StoreTrueAction):
             assert action.required or "(default: " in text, action.option_strings
@@ -66,13 +69,19 @@ def test_simulate_help_shows_the_defaults_at_80_columns(capsys, monkeypatch):
     raw = capsys.readouterr().out
     assert max(len(line) for line in raw.splitlines()) <= 80
     for name in ALL:  # each strategy named whole and explained, in the epilog
-        assert any(line.split()[:1] == [name] and len(line.split()) > 3
-                   for line in raw.splitlines()), name
+        assert any(
+            line.split()[:1] == [name] and len(line.split()) > 3 for line in raw.splitlines()
+        ), name
     text = " ".join(raw.split())  # argparse wraps at 80
     assert "Run a seeded day of a contact center on the real engine" in text
-    for option, default in [("--seats N", "400"), ("--shifts N", "3"), ("--hours H", "24"),
-                            ("--seed N", "1"), ("--rate-multiplier X", "1"),
-                            ("--strategy NAMES", "seatflow")]:
+    for option, default in [
+        ("--seats N", "400"),
+        ("--shifts N", "3"),
+        ("--hours H", "24"),
+        ("--seed N", "1"),
+        ("--rate-multiplier X", "1"),
+        ("--strategy NAMES", "seatflow"),
+    ]:
         after = text.split(option, 2)[2]  # past the usage line, at the option's own help
         assert f"(default: {default})" in after.split(" --")[0], option
 
@@ -85,8 +94,10 @@ def test_staffing_help_shows_the_occupancy_cap(capsys, monkeypatch):
     assert max(len(line) for line in raw.splitlines()) <= 80
     text = " ".join(raw.split())
     assert "AND keep the floor's occupancy" in text
-    assert "occupancy cap: the most the slots may be busy on average, a fraction in (0, 1]; " \
-           "1 is no cap (default: 0.85)" in text
+    assert (
+        "occupancy cap: the most the slots may be busy on average, a fraction in (0, 1]; "
+        "1 is no cap (default: 0.85)" in text
+    )
     for default in ("(default: 0.8)", "(default: 20)", "(default: 0.3)", "(default: 1)"):
         assert default in text
 
@@ -97,30 +108,66 @@ def test_staffing_help_shows_the_occupancy_cap(capsys, monkeypatch):
 def test_a_run_without_a_changeover_says_why_there_is_no_plot(tmp_path, capsys):
     assert main(["simulate", "--seats", "6", "--hours", "2", "--out", str(tmp_path)]) == 0
     err = capsys.readouterr().err
-    assert ("no plot: no shift changeover in 2 h (the first is at 08:00); "
-            "use --hours 9 or more\n") in err
+    assert (
+        "no plot: no shift changeover in 2 h (the first is at 08:00); use --hours 9 or more\n"
+    ) in err
     assert json.loads((tmp_path / "summary.json").read_text())["results"][0]["orders"] > 0
     assert not (tmp_path / "changeover_waits.png").exists()
 
 
 def test_the_hint_follows_the_shifts(tmp_path, capsys):
-    assert main(["simulate", "--seats", "4", "--shifts", "6", "--hours", "3", "--out",
-                 str(tmp_path), "--json"]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "--seats",
+                "4",
+                "--shifts",
+                "6",
+                "--hours",
+                "3",
+                "--out",
+                str(tmp_path),
+                "--json",
+            ]
+        )
+        == 0
+    )
     assert "(the first is at 04:00); use --hours 5 or more\n" in capsys.readouterr().err
-    assert main(["simulate", "--seats", "2", "--hours", "1", "--erlang", "--out",
-                 str(tmp_path), "--json"]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "--seats",
+                "2",
+                "--hours",
+                "1",
+                "--erlang",
+                "--out",
+                str(tmp_path),
+                "--json",
+            ]
+        )
+        == 0
+    )
     assert "no plot: the --erlang steady segment has no shift changeover" in (
-        capsys.readouterr().err)
+        capsys.readouterr().err
+    )
 
 
 def test_without_matplotlib_the_summary_is_still_written(tmp_path, capsys, monkeypatch):
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "matplotlib" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "matplotlib" else real(name, *a),
+    )
     assert main(["simulate", *TINY, "--out", str(tmp_path), "--json"]) == 0
     err = capsys.readouterr().err
-    assert ("no plot: matplotlib is not installed; install it with: "
-            ".venv/bin/pip install -e '.[bench]'\n") in err
+    assert (
+        "no plot: matplotlib is not installed; install it with: "
+        ".venv/bin/pip install -e '.[bench]'\n"
+    ) in err
     assert (tmp_path / "summary.json").exists()
     assert not (tmp_path / "changeover_waits.png").exists()
 
@@ -141,20 +188,49 @@ def _fits(text: str) -> None:
 
 
 def _worst_result(name: str) -> dict:
-    waits = {"orders": 1_234_567, "waited": 1_234_567, "p50": 0.004, "p95": 1027.4,
-             "p99": 12926.0, "p99_9": 32826.2, "mean": 138.3, "max": 93863.5, "over_60s": 9}
-    return {"strategy": name, "wait_s": waits, "wait_near_changeover_s": waits,
-            "stranded_offline": 1_212_974, "max_load_ratio": 150.333, "fairness_gini": 0.385,
-            "utilization": 0.906, "invariant_violations": 12_228_435}
+    waits = {
+        "orders": 1_234_567,
+        "waited": 1_234_567,
+        "p50": 0.004,
+        "p95": 1027.4,
+        "p99": 12926.0,
+        "p99_9": 32826.2,
+        "mean": 138.3,
+        "max": 93863.5,
+        "over_60s": 9,
+    }
+    return {
+        "strategy": name,
+        "wait_s": waits,
+        "wait_near_changeover_s": waits,
+        "stranded_offline": 1_212_974,
+        "max_load_ratio": 150.333,
+        "fairness_gini": 0.385,
+        "utilization": 0.906,
+        "invariant_violations": 12_228_435,
+    }
 
 
 def test_the_tables_fit_80_columns_with_every_strategy_and_big_numbers():
     report = {"results": [_worst_result(n) for n in ALL]}
     text = _render(tables(report, Scenario(hours=48, rate_multiplier=3.0)))
     _fits(text)
-    for word in ("strategy", "orders", "waited", "p99.9", "max", "stranded", "offline",
-                 "utilization", "invariant", "violations", "freeswitch-longest-idle",
-                 "chatwoot-round-robin", "1,234,567", "12,228,435"):
+    for word in (
+        "strategy",
+        "orders",
+        "waited",
+        "p99.9",
+        "max",
+        "stranded",
+        "offline",
+        "utilization",
+        "invariant",
+        "violations",
+        "freeswitch-longest-idle",
+        "chatwoot-round-robin",
+        "1,234,567",
+        "12,228,435",
+    ):
         assert word in text, word
 
 
@@ -169,8 +245,9 @@ def test_the_table_a_user_sees_fits_80_columns(capsys, monkeypatch):
 
 
 def test_staffing_fits_80_columns(capsys):
-    assert main(["staffing", "--rate", "144000,1440000,720", "--aht", "32",
-                 "--concurrency", "4"]) == 0
+    assert (
+        main(["staffing", "--rate", "144000,1440000,720", "--aht", "32", "--concurrency", "4"]) == 0
+    )
     _fits(capsys.readouterr().out)
 
 
@@ -180,15 +257,26 @@ def test_staffing_fits_80_columns(capsys):
 def test_matplotlib_does_not_talk_but_seatflow_still_does(tmp_path):
     """A fresh matplotlib config dir makes matplotlib build its font cache, which it
     logs at INFO ("generated new fontManager") under api.cli's root logger."""
-    script = ("import logging, sys\nfrom api.cli import main\ncode = main(sys.argv[1:])\n"
-              "logging.getLogger('engine').info('seatflow still speaks')\n"
-              "logging.getLogger('matplotlib.font_manager').info('font noise')\n"
-              "sys.exit(code)\n")
-    env = {**os.environ, "MPLCONFIGDIR": str(tmp_path / "mpl"), "PYTHONPATH": str(ROOT),
-           "COLUMNS": "80"}
-    done = subprocess.run([sys.executable, "-c", script, "simulate", *TINY, "--out",
-                           str(tmp_path / "out")], env=env, capture_output=True, text=True,
-                          timeout=120, check=True)
+    script = (
+        "import logging, sys\nfrom api.cli import main\ncode = main(sys.argv[1:])\n"
+        "logging.getLogger('engine').info('seatflow still speaks')\n"
+        "logging.getLogger('matplotlib.font_manager').info('font noise')\n"
+        "sys.exit(code)\n"
+    )
+    env = {
+        **os.environ,
+        "MPLCONFIGDIR": str(tmp_path / "mpl"),
+        "PYTHONPATH": str(ROOT),
+        "COLUMNS": "80",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script, "simulate", *TINY, "--out", str(tmp_path / "out")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     assert (tmp_path / "out" / "changeover_waits.png").exists()
     assert (tmp_path / "mpl").exists()  # the font cache was built in this run
     for noise in ("INFO matplotlib", "fontManager", "font noise"):
@@ -214,8 +302,17 @@ def test_percentiles_are_nearest_rank_on_exact_ranks():
 
 
 def test_the_table_reveals_the_tail_when_p99_is_zero():
-    tail = {"orders": 328_545, "waited": 1, "p50": 0.0, "p95": 0.0, "p99": 0.0, "p99_9": 0.0,
-            "mean": 0.003, "max": 852.0, "over_60s": 1}
+    tail = {
+        "orders": 328_545,
+        "waited": 1,
+        "p50": 0.0,
+        "p95": 0.0,
+        "p99": 0.0,
+        "p99_9": 0.0,
+        "mean": 0.003,
+        "max": 852.0,
+        "over_60s": 1,
+    }
     result = {**_worst_result("seatflow"), "wait_s": tail, "wait_near_changeover_s": tail}
     text = _render(tables({"results": [result]}, Scenario()))
     header = next(line for line in text.splitlines() if "p99.9" in line)
@@ -270,8 +367,12 @@ def test_long_waits_read_in_plain_decades_from_zero():
     import matplotlib.pyplot as plt
 
     s = Scenario(seats=400, hours=9)
-    fig = figure([_outcome(s, "seatflow", {}, 50),
-                  _outcome(s, "no-guard", {8 * 60 + m: 900.0 * 25 for m in range(10)}, 50)])
+    fig = figure(
+        [
+            _outcome(s, "seatflow", {}, 50),
+            _outcome(s, "no-guard", {8 * 60 + m: 900.0 * 25 for m in range(10)}, 50),
+        ]
+    )
     try:
         ax, labels = _y_axis_of(fig)
         assert ax.get_ylim()[0] == 0.0

@@ -90,18 +90,50 @@ def test_staffing_refuses_bad_input(kwargs, message):
 
 
 def test_staffing_command_sizes_each_hour(capsys):
-    assert main(["staffing", "--rate", "720,1440", "--aht", "240", "--target-wait", "15",
-                 "--shrinkage", "0", "--max-occupancy", "1", "--json"]) == 0
+    assert (
+        main(
+            [
+                "staffing",
+                "--rate",
+                "720,1440",
+                "--aht",
+                "240",
+                "--target-wait",
+                "15",
+                "--shrinkage",
+                "0",
+                "--max-occupancy",
+                "1",
+                "--json",
+            ]
+        )
+        == 0
+    )
     rows = json.loads(capsys.readouterr().out)["intervals"]
     assert [r["servers"] for r in rows][0] == 55
     assert rows[1]["servers"] > rows[0]["servers"]
-    assert main(["staffing", "--rate", "720", "--aht", "240", "--target-wait", "15",
-                 "--max-occupancy", "1"]) == 0
+    assert (
+        main(
+            [
+                "staffing",
+                "--rate",
+                "720",
+                "--aht",
+                "240",
+                "--target-wait",
+                "15",
+                "--max-occupancy",
+                "1",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "target: 80% answered within 15 s, no occupancy cap" in out
     # 55 slots, 55 / 0.7 -> 79 to schedule; the service level (84.6%) set it, occupancy 87.3%
     assert "   0       720     48.0      55        55         79   84.6%*    8.18     87.3% \n" in (
-        out)
+        out
+    )
 
 
 def test_staffing_command_names_a_bad_rate(capsys):
@@ -161,9 +193,10 @@ def test_the_plan_meets_the_service_level_and_the_occupancy_cap(
     plan = staffing(rate, aht, sl, wait, max_occupancy=float(cap))
     assert (plan.servers, plan.limited_by) == (servers, limited_by)
     assert plan.occupancy <= float(cap) and plan.service_level >= sl
-    assert servers == 1 or (a / (servers - 1) > float(cap)
-                            or 1 - log_erlang_c(servers - 1, a)
-                            * math.exp(-(servers - 1 - a) * wait / aht) < sl)
+    assert servers == 1 or (
+        a / (servers - 1) > float(cap)
+        or 1 - log_erlang_c(servers - 1, a) * math.exp(-(servers - 1 - a) * wait / aht) < sl
+    )
 
 
 def test_the_cap_counts_slots_with_concurrency_and_shrinkage():
@@ -173,8 +206,9 @@ def test_the_cap_counts_slots_with_concurrency_and_shrinkage():
 
 
 def test_the_command_plans_with_the_cap_and_shows_occupancy(capsys):
-    assert main(["staffing", "--rate", "144000", "--aht", "32", "--json",
-                 "--max-occupancy", "1"]) == 0
+    assert (
+        main(["staffing", "--rate", "144000", "--aht", "32", "--json", "--max-occupancy", "1"]) == 0
+    )
     uncapped = json.loads(capsys.readouterr().out)["intervals"][0]
     assert main(["staffing", "--rate", "144000", "--aht", "32", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
@@ -190,22 +224,41 @@ def test_the_command_plans_with_the_cap_and_shows_occupancy(capsys):
     assert "target: 80% answered within 20 s, occupancy at most 85%" in out
     assert "occupancy" in out.splitlines()[4]
     assert out.splitlines()[5] == (
-        "   0    144000   1280.0    1506      1506       2152  100.0%     0.00     85.0%*")
+        "   0    144000   1280.0    1506      1506       2152  100.0%     0.00     85.0%*"
+    )
 
 
 @pytest.mark.parametrize("value", ["0", "1.5", "-0.2", "nan", "inf"])
 def test_an_occupancy_cap_out_of_range_is_refused(value, capsys):
     assert main(["staffing", "--rate", "720", "--aht", "240", "--max-occupancy", value]) == 2
     err = capsys.readouterr().err
-    assert err == (f"seatflow: --max-occupancy {float(value):g} is out of range: a fraction "
-                   "in (0, 1], e.g. 0.85; 1 is no cap\n")
+    assert err == (
+        f"seatflow: --max-occupancy {float(value):g} is out of range: a fraction "
+        "in (0, 1], e.g. 0.85; 1 is no cap\n"
+    )
     with pytest.raises(ValueError, match=re.escape("max occupancy must be in (0, 1]")):
         staffing(720, 240, 0.8, 15, max_occupancy=float(value))
 
 
 def test_the_targets_are_shown_as_given(capsys):
-    assert main(["staffing", "--rate", "60", "--aht", "32", "--target-sl", "0.825",
-                 "--max-occupancy", "0.875", "--shrinkage", "0.125"]) == 0
+    assert (
+        main(
+            [
+                "staffing",
+                "--rate",
+                "60",
+                "--aht",
+                "32",
+                "--target-sl",
+                "0.825",
+                "--max-occupancy",
+                "0.875",
+                "--shrinkage",
+                "0.125",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "target: 82.5% answered within 20 s, occupancy at most 87.5%"
     assert out[1] == "aht 32 s, 1 order at once per agent, shrinkage 12.5%"

@@ -20,8 +20,16 @@ from engine.invariants import apply_checked, check
 from engine.state import State
 
 # 6 shifts of 4 hours: one changeover at 04:00 inside 5 hours; the sale spans it.
-SMALL = Scenario(seats=12, shifts=6, hours=5, seed=7, sale_start_h=3.5, leave_share=0.4,
-                 approve_share=0.5, forget_share=0.1)
+SMALL = Scenario(
+    seats=12,
+    shifts=6,
+    hours=5,
+    seed=7,
+    sale_start_h=3.5,
+    leave_share=0.4,
+    approve_share=0.5,
+    forget_share=0.1,
+)
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +47,9 @@ def test_same_seed_same_day(seatflow_run):
     assert isinstance(floor, EngineFloor) and isinstance(floor2, EngineFloor)
     assert floor.journal.records == floor2.journal.records
     assert _without_wall(summary(out)) == _without_wall(summary(again))
-    other, floor3 = simulate(Scenario(**{**SMALL.__dict__, "seed": 8}), "seatflow",
-                             keep_journal=True)
+    other, floor3 = simulate(
+        Scenario(**{**SMALL.__dict__, "seed": 8}), "seatflow", keep_journal=True
+    )
     assert isinstance(floor3, EngineFloor)
     assert floor3.journal.records != floor.journal.records
 
@@ -101,8 +110,13 @@ def test_round_robin_without_capacity_overloads_agents():
 
 @pytest.mark.parametrize(
     "strategy",
-    ["asterisk-rrmemory", "asterisk-leastrecent", "asterisk-fewestcalls", "asterisk-random",
-     "freeswitch-longest-idle"],
+    [
+        "asterisk-rrmemory",
+        "asterisk-leastrecent",
+        "asterisk-fewestcalls",
+        "asterisk-random",
+        "freeswitch-longest-idle",
+    ],
 )
 def test_anchor_floors_serve_the_same_orders(strategy):
     out, _ = simulate(SMALL, strategy)
@@ -128,8 +142,22 @@ def test_steady_segment_is_close_to_erlang_c():
 
 
 def test_simulate_command_writes_summary_and_plot(tmp_path, capsys):
-    code = main(["simulate", "--seats", "6", "--shifts", "6", "--hours", "5",
-                 "--strategy", "seatflow,no-guard", "--out", str(tmp_path), "--json"])
+    code = main(
+        [
+            "simulate",
+            "--seats",
+            "6",
+            "--shifts",
+            "6",
+            "--hours",
+            "5",
+            "--strategy",
+            "seatflow,no-guard",
+            "--out",
+            str(tmp_path),
+            "--json",
+        ]
+    )
     assert code == 0
     report = json.loads(capsys.readouterr().out)
     assert [r["strategy"] for r in report["results"]] == ["seatflow", "no-guard"]
@@ -152,8 +180,23 @@ def test_same_seed_same_day_in_another_process():
     from pathlib import Path
 
     seatflow = str(Path(sys.executable).parent / "seatflow")
-    args = [seatflow, "simulate", "--seats", "8", "--shifts", "6", "--hours", "5", "--seed", "3",
-            "--rate-multiplier", "20", "--strategy", "seatflow,asterisk-random,no-guard", "--json"]
+    args = [
+        seatflow,
+        "simulate",
+        "--seats",
+        "8",
+        "--shifts",
+        "6",
+        "--hours",
+        "5",
+        "--seed",
+        "3",
+        "--rate-multiplier",
+        "20",
+        "--strategy",
+        "seatflow,asterisk-random,no-guard",
+        "--json",
+    ]
     runs = []
     for hash_seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
