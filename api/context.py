@@ -7,10 +7,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.errors import json_response
+from api.errors import JSON, json_response
 from api.metrics import Metrics
 from engine.commands import Command
 from engine.core import Center
+from engine.handlers import Reply
 
 
 def engine_of(request: Request) -> Center:
@@ -25,8 +26,12 @@ def metrics_of(request: Request) -> Metrics:
 
 async def run(request: Request, command: Command) -> Response:
     """Execute; the reply is sent only once its journal record is durable."""
-    reply = await engine_of(request).execute(command)
-    return json_response(reply.body, reply.status)
+    return reply_response(await engine_of(request).execute(command))
+
+
+def reply_response(reply: Reply) -> Response:
+    """The engine's answer as sent: its body was encoded before its record was journaled."""
+    return Response(reply.encoded, status_code=reply.status, media_type=JSON)
 
 
 async def answer_read(request: Request, view: Any, status: int = 200) -> Response:

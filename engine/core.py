@@ -4,17 +4,21 @@
       now = clock (never behind the last record)
       advance state to now              (handover re-ranking)
       handler: check, then emit events  (decided by presence and router, applied at once)
+      seal the reply, encode the record (everything that can fail is done by now)
       journal.append(record)            (its place in the log fixed now)
       await durable                     (group commit)
       -> reply
 
 Everything between reading the clock and appending is synchronous, so on one
 event loop commands are applied one at a time in journal order: a single writer
-without a lock. A reply is sent only after its record is durable; a reply that
-reflects earlier, still pending records (an idempotent retry, a read) waits for
-those too. If the journal fails, in-memory state is ahead of the log: the engine
-refuses every further command (503) until restarted, and replay restores the
-durable state.
+without a lock. A command either succeeds with a reply that can no longer fail, or
+changes nothing: it is refused before any event, or — a bug that failed after state
+changed — state is rebuilt from the journal (tests/engine/test_execute_faults.py
+injects a failure at every step). A reply is sent only after its record is durable;
+a reply that reflects earlier, still pending records (an idempotent retry, a read)
+waits for those too. If the journal fails after the append, in-memory state is ahead
+of the log: the engine refuses every further command (503) until restarted, and
+replay restores the durable state.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ class Engine:
         self.state = State()
         self.last_seq = 0
         self.failure: str | None = None
+        self._restoring = False
         self.listeners: list[Listener] = []
         # Records appended while listeners exist, waiting to become durable, in order.
         self._undelivered: deque[tuple[asyncio.Future[int], Record]] = deque()
@@ -105,6 +110,11 @@ class Engine:
         return self.failure is None
 
     def _check_ready(self) -> None:
+        if self._restoring:
+            raise Unavailable(
+                f"seatflow is rebuilding its state after {self.failure}; retry in a moment",
+                code="restoring",
+            )
         if self.failure is not None:
             raise Unavailable(
                 f"the journal failed ({self.failure}); restart seatflow to recover",
@@ -114,28 +124,38 @@ class Engine:
     async def execute(self, command: Command, *, at: int | None = None) -> Reply:
         self._check_ready()
         now = self.now() if at is None else at
-        self.state.advance(now)
         changes = Changes(self.state, now)
+        # Running at a time the clock does not show yet (the test clock being moved): the
+        # advance itself is then a change, undone should the command fail.
+        ahead = now > self.clock.now_ms()
+        advanced = False
         try:
-            reply = handle(changes, command)
-        except Exception:
-            if changes.events:  # handlers refuse before they emit: this is a bug
-                log.error(
-                    "%s failed after emitting %d events; they are journaled so that state "
-                    "stays the fold of the journal",
-                    type(command).__name__,
-                    len(changes.events),
-                )
+            # Everything that can fail runs before the append: the handler's checks and
+            # decisions, the reply encoded (sealed), the record encoded. A failure here
+            # changes nothing: refused before any event, or state rebuilt (a bug).
+            self.state.advance(now)
+            advanced = True
+            reply = handle(changes, command).seal()
+            record = Record(now, cast(list[AnyEvent], changes.events)) if changes.events else None
+            data = None if record is None else encode_record(record)
+        except Exception as exc:
+            if changes.touched or not advanced or ahead:
+                await self._restore(command, exc)
             raise
-        finally:
-            # Should a handler ever fail after emitting, what it applied is journaled all
-            # the same: state must stay the fold of the journal.
-            pending = None
-            if changes.events:
-                record = Record(now, cast(list[AnyEvent], changes.events))
-                pending = self.journal.append(encode_record(record))
-                if self.listeners:
-                    pending = self._watch(pending, record)
+        pending = None
+        if record is not None and data is not None:
+            try:
+                pending = self.journal.append(data)
+            except Exception as exc:  # refused at once: the record is not in the journal
+                await self._restore(command, exc)
+                raise Unavailable(
+                    f"the journal refused the record ({exc}); nothing was changed, retry",
+                    code="journal_failed",
+                ) from exc
+            if self.listeners:
+                pending = self._watch(pending, record)
+        # From here on only the journal can fail, and then the engine refuses everything
+        # until restarted (replay restores the durable state).
         try:
             if pending is not None:
                 # Shielded: a caller that goes away (client hang-up) must not cancel the
@@ -148,6 +168,35 @@ class Engine:
             log.error("journal failed, refusing further commands: %s", exc)
             self._check_ready()
         return reply
+
+    async def _restore(self, command: Command, exc: BaseException) -> None:
+        """A command failed after it changed state and before its record was appended (a bug,
+        never bad input): state is rebuilt from the journal, so it changed nothing after all.
+
+        Meanwhile the engine answers 503 `restoring`. On Redis the node throws this copy
+        away and reloads it from the stream instead (the engine stays failed for it).
+        """
+        name = type(command).__name__
+        log.error(
+            "%s failed after changing state (%s: %s); rebuilding the state from the journal",
+            name, type(exc).__name__, exc,
+        )  # fmt: skip
+        self.failure = f"an internal error in {name}"
+        self._restoring = True
+        if not isinstance(self.journal, LocalJournal):
+            return
+        try:
+            await self.journal.flush()  # earlier commands' records, still being written
+            self.state, self.last_seq = State(), 0
+            n = self.recover()
+        except Exception as again:
+            self._restoring = False
+            self.failure = f"rebuilding the state after an internal error in {name} failed: {again}"
+            log.exception("rebuilding the state failed; restart seatflow")
+            return
+        self._restoring = False
+        self.failure = None
+        log.warning("state rebuilt from %d journal records after the error in %s", n, name)
 
     def _watch(self, pending: Awaitable[int], record: Record) -> asyncio.Future[int]:
         """Queue the record for the listeners; delivered when it (and all before it) is durable.
@@ -195,8 +244,9 @@ class Engine:
                 code="clock_backwards",
                 detail={"last_recorded_at": last},
             )
-        self.clock.set(to)
-        return await self.execute(SetClock(to), at=to)
+        reply = await self.execute(SetClock(to), at=to)
+        self.clock.set(to)  # moved once its record is durable: a refused move moves nothing
+        return reply
 
     async def close(self) -> None:
         await self.journal.close()

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import astuple, dataclass, field
 from typing import Any
 
+import msgspec
+
 from engine import commands as cmd
 from engine import events as ev
 from engine.errors import Conflict, Forbidden, Invalid, NotFound, SeatflowError
@@ -46,14 +48,25 @@ from router import policy
 from router.order import ASSIGNED, COMPLETED, SHOWN_STATUS
 
 ROLES = ("admin", "supervisor", "platform", "agent", "payroll")
+_json = msgspec.json.Encoder().encode
 
 
 @dataclass(slots=True)
 class Reply:
-    """A handler's answer: an HTTP-like status and the body to encode."""
+    """A handler's answer: an HTTP-like status, the body, and the body as JSON.
+
+    `seal()` encodes the body; the engine seals every reply before it journals the
+    record, so nothing about answering can fail once the record is in the journal.
+    """
 
     status: int
     body: Any
+    encoded: bytes = b""
+
+    def seal(self) -> Reply:
+        if not self.encoded:
+            self.encoded = _json(self.body)
+        return self
 
 
 @dataclass(slots=True)
@@ -63,9 +76,12 @@ class Changes:
     state: State
     now: int
     events: list[ev.Event] = field(default_factory=list)
+    # Set once the first event starts to apply: from then on, failing changes state.
+    touched: bool = False
 
     def emit(self, *events: ev.Event) -> None:
         for e in events:
+            self.touched = True
             apply(self.state, e, self.now)
             self.events.append(e)
 

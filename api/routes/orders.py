@@ -15,7 +15,7 @@ from starlette.types import Receive, Scope, Send
 
 from api.auth import ORDER_READERS, ORDERS, STAFF, require
 from api.body import check_order_id, read_body, read_json
-from api.context import answer_read, engine_of, metrics_of, run
+from api.context import answer_read, engine_of, metrics_of, reply_response, run
 from api.errors import json_response
 from api.intake import decode_batch, decode_order
 from api.openapi import ref, route_doc
@@ -59,8 +59,7 @@ async def post_order(request: Request) -> Response:
     started = time.perf_counter()
     require(request, ORDERS)
     order = decode_order(await read_body(request))
-    reply = await engine_of(request).execute(cmd.SubmitOrders([order]))
-    response = json_response(reply.body, reply.status)
+    response = reply_response(await engine_of(request).execute(cmd.SubmitOrders([order])))
     metrics_of(request).intake_single.observe(time.perf_counter() - started)
     return response
 

@@ -73,7 +73,7 @@ class Answer(msgspec.Struct, array_like=True):
         """The owner's reply, or its error raised here."""
         if self.error is not None:
             raise remote_error(self.error)
-        return Reply(self.status, msgspec.Raw(self.body))
+        return Reply(self.status, msgspec.Raw(self.body), self.body)
 
 
 def remote_error(f: Failure) -> SeatflowError:
@@ -371,7 +371,7 @@ class CommandServer:
             return None
         try:
             reply, seq = await self._execute(request.command)
-            answer = Answer(request.id, seq, reply.status, msgspec.json.encode(reply.body))
+            answer = Answer(request.id, seq, reply.status, reply.seal().encoded)
         except SeatflowError as exc:
             failure = Failure(exc.status, exc.code, exc.message, exc.detail)
             answer = Answer(request.id, 0, error=failure)

@@ -111,11 +111,11 @@ async def test_commands_appended_with_a_failing_batch_all_fail(make_center, tmp_
     await engine.close()
 
 
-async def test_a_handler_failing_after_it_emitted_is_logged_and_its_events_journaled(
+async def test_a_handler_failing_after_it_emitted_changes_nothing_and_says_so(
     make_center, monkeypatch, caplog
 ):
     """Handlers refuse before they emit; one that breaks that rule (a bug) must not leave
-    state ahead of the journal, and must say so."""
+    state ahead of the journal: state is rebuilt from it, and the log says why."""
     center = make_center()
     await center.agent("a1")
 
@@ -125,7 +125,8 @@ async def test_a_handler_failing_after_it_emitted_is_logged_and_its_events_journ
 
     monkeypatch.setitem(HANDLERS, cmd.Login, broken)
     with pytest.raises(Conflict):
-        await center.engine.execute(cmd.Login("a1"))
-    assert "Login failed after emitting 1 events" in caplog.text
-    center.verify()  # the follower replays the journal: it holds the login too
-    assert center.state.agents["a1"].state == "available"
+        await center.run(cmd.Login("a1"))  # run: asserts nothing changed, nothing journaled
+    assert "Login failed after changing state (Conflict: refused too late)" in caplog.text
+    assert center.state.agents["a1"].state == "offline"
+    assert center.engine.ready
+    center.verify()
