@@ -106,7 +106,7 @@ def create_app(
         redoc_url=None,  # ReDoc has no offline build: one documentation page, Swagger UI
     )
     app.state.admin_key = admin_key
-    app.state.metrics = Metrics(lambda: _state_of(app))
+    app.state.metrics = Metrics(lambda: _state_of(app), lambda: _checkpoint_age(app))
     if factory is None:
         _attach(app, engine_or_factory)  # type: ignore[arg-type]
     app.add_exception_handler(SeatflowError, on_seatflow_error)
@@ -130,3 +130,8 @@ def _attach(app: FastAPI, engine: Center) -> None:
 def _state_of(app: FastAPI) -> State:
     state: State = app.state.engine.state
     return state
+
+
+def _checkpoint_age(app: FastAPI) -> float | None:
+    age = getattr(getattr(app.state, "engine", None), "checkpoint_age", None)
+    return None if age is None else age()

@@ -33,8 +33,11 @@ WAIT_BUCKETS = (0.0, 1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 36
 
 
 class StateCollector(Collector):
-    def __init__(self, state: Callable[[], State]) -> None:
+    def __init__(
+        self, state: Callable[[], State], checkpoint_age: Callable[[], float | None]
+    ) -> None:
         self._state = state
+        self._checkpoint_age = checkpoint_age
 
     def collect(self) -> Iterator[Metric]:
         state = self._state()
@@ -59,6 +62,18 @@ class StateCollector(Collector):
         for name, n in by_state.items():
             agents.add_metric([name], n)
         yield agents
+        yield GaugeMetricFamily(
+            "seatflow_orders_in_memory",
+            "Orders the live state holds (queued, assigned, completed within retention).",
+            value=len(state.orders),
+        )
+        age = self._checkpoint_age()
+        if age is not None:
+            yield GaugeMetricFamily(
+                "seatflow_checkpoint_age_seconds",
+                "Seconds since the newest checkpoint of the state was written.",
+                value=age,
+            )
 
 
 class AssignmentWaits:
@@ -86,10 +101,12 @@ class AssignmentWaits:
 class Metrics:
     """One registry per app (tests build many apps in one process)."""
 
-    def __init__(self, state: Callable[[], State]) -> None:
+    def __init__(
+        self, state: Callable[[], State], checkpoint_age: Callable[[], float | None] = lambda: None
+    ) -> None:
         self._state = state
         self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(StateCollector(state))
+        self.registry.register(StateCollector(state, checkpoint_age))
         self.intake = Histogram(
             "seatflow_order_intake_seconds",
             "POST /v1/orders and :batch: body read to durable reply, seconds.",

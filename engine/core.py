@@ -56,6 +56,10 @@ class Engine:
         self.failure: str | None = None
         self._restoring = False
         self.listeners: list[Listener] = []
+        # Seconds since the newest checkpoint was written, where checkpoints are kept.
+        self.checkpoint_age: Callable[[], float | None] | None = None
+        # Run at close, last added first, before the journal closes (a checkpointer).
+        self.closers: list[Callable[[], Awaitable[None]]] = []
         # Records appended while listeners exist, waiting to become durable, in order.
         self._undelivered: deque[tuple[asyncio.Future[int], Record]] = deque()
 
@@ -249,6 +253,11 @@ class Engine:
         return reply
 
     async def close(self) -> None:
+        for closer in reversed(self.closers):
+            try:
+                await closer()
+            except Exception:
+                log.exception("closing %r failed; closing the journal all the same", closer)
         await self.journal.close()
 
 

@@ -90,6 +90,22 @@ class SqliteJournal:
         while rows := cur.fetchmany(4096):
             yield from rows
 
+    def record(self, seq: int) -> bytes | None:
+        """One durable record, or None if the journal has none at `seq`."""
+        row = self._db.execute("SELECT data FROM journal WHERE seq = ?", (seq,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    @property
+    def last(self) -> int:
+        """The seq of the last durable record."""
+        return self._last
+
+    def settled(self) -> int | None:
+        """The last record's seq while nothing is waiting to be written, else None."""
+        if self._pending or self._waiters or self._error is not None:
+            return None
+        return self._last
+
     def append(self, record: bytes) -> Awaitable[int]:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[int] = loop.create_future()

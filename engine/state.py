@@ -86,6 +86,12 @@ class State:
                 del self.timer_at[agent_id]
                 _rewind(self, agent_id, now)
 
+    def rearm_timers(self) -> None:
+        """Schedule every agent's next handover change afresh (a state built, not replayed)."""
+        self.timers, self.timer_at = [], {}
+        for agent_id in self.agents:
+            _rewind(self, agent_id, self.now)
+
     def next_request_id(self) -> str:
         return f"lr-{self.request_seq + 1}"
 

@@ -62,6 +62,10 @@ class Roster:
         for s in shifts:
             insort(self._shifts.setdefault(s.agent_id, []), (s.start, s.end))
 
+    def load(self, agent_id: str, shifts: list[tuple[int, int]]) -> None:
+        """An agent's shifts as `of` gave them (sorted, checked when they were added)."""
+        self._shifts[agent_id] = sorted(shifts)
+
     def of(self, agent_id: str) -> list[tuple[int, int]]:
         return self._shifts.get(agent_id, [])
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
+from pathlib import Path
 
+from engine import checkpoint_files
+from engine.checkpoint_files import CheckpointFiles
 from engine.core import Engine
 
 log = logging.getLogger("seatflow")
@@ -26,8 +28,6 @@ def fail(message: str) -> int:
     return EXIT_USAGE
 
 
-def recover(engine: Engine) -> None:
-    started = time.perf_counter()
-    n = engine.recover()
-    took = time.perf_counter() - started
-    log.info("recovered %d journal records in %.3f s", n, took)
+def recover(engine: Engine, data: Path) -> None:
+    """An embedded center's state: its newest checkpoint, then the journal after it."""
+    checkpoint_files.recover(engine, CheckpointFiles(data))

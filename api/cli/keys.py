@@ -55,7 +55,7 @@ async def _execute_offline(data: Path, command: Command) -> None:
     # offline never moves a virtual (test) clock forward to wall time.
     engine = Engine(SqliteJournal.in_dir(data), ManualClock(0))
     try:
-        recover(engine)
+        recover(engine, data)
         start_manual(engine.clock, engine.state.now)
         await engine.execute(command)
     finally:

@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from api.cli import payroll
-from api.cli.common import fail, recover
+from api.cli.common import fail
 from api.query import time_field
 from api.transport import HEAD_TIMEOUT_S, GuardedHttpTools
+from engine import checkpoint_files
+from engine.checkpoint_files import CheckpointFiles
 from engine.clock import Clock, ManualClock, RealClock, start_manual
 from engine.core import Center, Engine
 from engine.errors import Invalid
@@ -47,6 +49,11 @@ def add_parser(sub: Any) -> None:
     serve.add_argument(
         "--header-timeout", type=float, default=HEAD_TIMEOUT_S, metavar="S",
         help="cut off a client whose request headers take longer than this (408; default 10)",
+    )  # fmt: skip
+    serve.add_argument(
+        "--checkpoint-every", type=int, default=checkpoint_files.EVERY_RECORDS, metavar="RECORDS",
+        help="write a checkpoint of the state after this many new journal records (or 10 "
+        "minutes with at least one), so a restart replays only what follows (default 50000)",
     )  # fmt: skip
     serve.set_defaults(run=run)
 
@@ -96,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
     start = _start_ms(args)
     if isinstance(start, str):
         return fail(start)
+    if not 1 <= args.checkpoint_every <= 100_000_000:
+        return fail(f"--checkpoint-every {args.checkpoint_every} is out of range: 1..100000000")
     if not 0 < args.header_timeout <= 3600:
         return fail(f"--header-timeout {args.header_timeout:g} is out of range: (0, 3600] seconds")
     try:
@@ -158,8 +167,15 @@ def run(args: argparse.Namespace) -> int:
 def _sqlite_factory(args: argparse.Namespace) -> Callable[[], Center]:
     def factory() -> Engine:
         engine = Engine(SqliteJournal.in_dir(args.data), _clock(args.clock))
-        recover(engine)
+        files = CheckpointFiles(args.data)
+        covered, _, _ = checkpoint_files.recover(engine, files)
         _start_clock(engine, args.start_ms)
+        keeper = checkpoint_files.Checkpointer(
+            engine, files, covered, every_records=args.checkpoint_every
+        )
+        keeper.start()
+        engine.closers.append(keeper.stop)
+        engine.checkpoint_age = keeper.age_s
         log.info("clock %s at %s", args.clock, format_time(engine.now()))
         payroll.warm_kernel()
         return engine

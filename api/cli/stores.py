@@ -11,6 +11,7 @@ import argparse
 import asyncio
 from pathlib import Path
 
+from api.cli.common import recover
 from engine.clock import Clock
 from engine.core import Engine
 from engine.sqlite_journal import JOURNAL_FILE, SqliteJournal
@@ -43,7 +44,7 @@ def read_engine(args: argparse.Namespace, clock: Clock) -> Engine:
         raise NoJournal(f"no journal at {str(path)!r}")
     engine = Engine(SqliteJournal(path), clock)
     try:
-        engine.recover()
+        recover(engine, args.data)
     finally:
         asyncio.run(engine.close())
     return engine

@@ -104,9 +104,11 @@ async def test_metrics_export_counters_gauges_and_histograms(api: Api) -> None:
         'seatflow_order_assignment_wait_seconds_bucket{le="60.0"} 1.0',
         "seatflow_order_assignment_wait_seconds_count 1.0",
         "seatflow_order_assignment_wait_seconds_sum 40.0",
+        "seatflow_orders_in_memory 2.0",
     ):
         assert line in lines, line
     assert 'seatflow_queue_depth{skill="(none)"}' not in r.text
+    assert "seatflow_checkpoint_age_seconds" not in r.text  # in-memory: no checkpoints
 
 
 async def test_openapi_documents_real_bodies(api: Api) -> None:

@@ -9,15 +9,18 @@ agent, loads equal to the orders held and never above capacity.
 from __future__ import annotations
 
 import re
+import shutil
 import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from . import support
 from .support import Server, at, future_day, login, make_key, ok, put_agent, set_clock
 
 pytestmark = pytest.mark.e2e
@@ -136,6 +139,46 @@ def _check_placement(agents: dict[str, Any], present: dict[str, dict[str, Any]])
 
 
 def test_acknowledged_orders_survive_sigkill(server: Server, admin: httpx.Client) -> None:
+    sigkill_under_load(server, admin)
+
+
+def test_sigkill_while_checkpoints_are_written_loses_nothing(tmp_path: Path) -> None:
+    """Checkpoints every 100 records: the kill lands while children write them. The
+    restart starts from the newest whole one, and ends where a full replay ends."""
+    if support.REDIS_URL is not None:
+        pytest.skip("checkpoint files are the embedded store's (Redis keeps its own snapshots)")
+    server = Server(tmp_path, extra_args=("--checkpoint-every", "100"))
+    try:
+        server.start()
+        admin = server.client(server.admin_key)
+        sigkill_under_load(server, admin, run_s=3.0)
+        assert any((tmp_path / "data" / "checkpoints").glob("checkpoint-*.sfck"))
+        server.start()
+        log = (server.root / f"server-{server.runs}.stderr").read_text()
+        m = re.search(r"checkpoint at seq (\d+), replayed (\d+) records", log)
+        assert m and int(m.group(1)) > 0, log[-2000:]
+        metrics = admin.get("/metrics").text
+        age = re.search(r"^seatflow_checkpoint_age_seconds (\S+)$", metrics, re.M)
+        assert age and 0 <= float(age.group(1)) < 600, metrics
+        with_checkpoint = everything(admin)
+        server.stop()
+        shutil.rmtree(tmp_path / "data" / "checkpoints")
+        server.start()
+        log = (server.root / f"server-{server.runs}.stderr").read_text()
+        assert "checkpoint at seq 0, replayed" in log, log[-2000:]
+        assert everything(admin) == with_checkpoint
+    finally:
+        server.close()
+
+
+def everything(admin: httpx.Client) -> Any:
+    """What a reader can see of the whole center."""
+    agents = ok(admin.get("/v1/agents"))["agents"]
+    board = ok(admin.get("/v1/board"))
+    return agents, board["queues"], board["totals"]
+
+
+def sigkill_under_load(server: Server, admin: httpx.Client, run_s: float = RUN_S) -> None:
     day = future_day()
     set_clock(admin, at(day, "09:00"))
     for agent_id, skills, capacity in STAFF:
@@ -147,7 +190,7 @@ def test_acknowledged_orders_survive_sigkill(server: Server, admin: httpx.Client
     threads = [threading.Thread(target=senders.run, args=(i,)) for i in range(SENDERS)]
     for t in threads:
         t.start()
-    time.sleep(RUN_S)  # let the stream run; the kill lands mid-stream
+    time.sleep(run_s)  # let the stream run; the kill lands mid-stream
     server.kill9()
     senders.stop.set()
     for t in threads:

@@ -1,0 +1,195 @@
+"""Checkpoints: the live state after record `seq`, so start-up replays only what follows.
+
+A checkpoint is the state's fingerprint (engine/fingerprint.py: everything the state
+holds, as plain data, complete by tests/engine/test_registries.py) encoded with
+msgspec's MessagePack — typed data, never pickle: loading one runs no code. `restore`
+is the fingerprint's inverse; tests prove `restore(fingerprint(s))` fingerprints as `s`
+and that a checkpoint plus the journal's tail replays to the full replay's state.
+
+    header (msgpack): magic, format, shape, seq, at, record digest, body digest
+    body   (msgpack): the fingerprint
+
+- `shape` is a digest of the fingerprint's structure (its keys, at every level, for
+  a state holding one record of each kind), computed from the code: a checkpoint made
+  by a build whose state has other fields is ignored (a full replay, never a wrong
+  state), with no version number to remember to bump.
+- `record` is the SHA-256 of journal record `seq`: a checkpoint is used only with the
+  journal it was made from (not one copied from another center, nor a journal that
+  was replaced or lost records).
+- `body` is the SHA-256 of the body: a torn or damaged file is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from typing import Any
+
+import msgspec
+
+from engine.fingerprint import fingerprint
+from engine.keys import ApiKey, key_id
+from engine.payroll.scheme import Scheme
+from engine.payroll.tallies import Tallies
+from engine.settings import Settings
+from engine.state import AuditEntry, Counters, State
+from presence.agent import Agent
+from presence.requests import LogoutRequest
+from router.order import QUEUED, Order
+
+MAGIC = "seatflow-checkpoint"
+FORMAT = 1
+
+
+class CheckpointError(Exception):
+    """Not a usable checkpoint: damaged, foreign, or made by a build with another state."""
+
+
+class Header(msgspec.Struct, array_like=True):
+    magic: str
+    format: int
+    shape: str
+    seq: int
+    # The state's time (its last record's), for the checkpoint's age.
+    at: int
+    record_sha256: bytes
+    body_sha256: bytes
+
+
+def record_digest(record: bytes) -> bytes:
+    return hashlib.sha256(record).digest()
+
+
+def encode(state: State, seq: int, record: bytes) -> bytes:
+    """The checkpoint of `state`, which is the fold of the journal up to `record` (seq)."""
+    body = msgspec.msgpack.encode(fingerprint(state))
+    header = Header(
+        MAGIC, FORMAT, shape(), seq, state.now, record_digest(record), hashlib.sha256(body).digest()
+    )
+    head = msgspec.msgpack.encode(header)
+    return len(head).to_bytes(4, "big") + head + body
+
+
+def read_header(data: bytes) -> Header:
+    """The header, checked against this build; CheckpointError if it is not ours."""
+    try:
+        size = int.from_bytes(data[:4], "big")
+        header = msgspec.msgpack.decode(data[4 : 4 + size], type=Header)
+    except (msgspec.DecodeError, ValueError) as exc:
+        raise CheckpointError(f"not a seatflow checkpoint ({exc})") from None
+    if header.magic != MAGIC or header.format != FORMAT:
+        raise CheckpointError(f"not a format-{FORMAT} seatflow checkpoint")
+    if header.shape != shape():
+        raise CheckpointError(
+            f"made by a build whose state has another shape ({header.shape}, not {shape()})"
+        )
+    return header
+
+
+def decode(data: bytes) -> tuple[Header, State]:
+    """The header and the state; CheckpointError if anything is wrong with the file."""
+    header = read_header(data)
+    body = data[4 + int.from_bytes(data[:4], "big") :]
+    if hashlib.sha256(body).digest() != header.body_sha256:
+        raise CheckpointError("damaged: its body does not match its digest")
+    try:
+        dump = msgspec.msgpack.decode(body)
+        return header, restore(dump)
+    except (msgspec.DecodeError, KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"damaged: {type(exc).__name__}: {exc}") from None
+
+
+def restore(fp: dict[str, Any]) -> State:
+    """The state a fingerprint describes: `fingerprint(restore(fp)) == fp`."""
+    s = fp["settings"]
+    state = State(
+        settings=Settings(
+            s["logout_grace_s"],
+            s["stop_new_before_end_s"],
+            s["timezone"],
+            tuple(s["contest_points"]),
+            s["warning_bottom_n"],
+            s["language"],
+        ),  # fmt: skip
+        now=fp["now"],
+        order_seq=fp["order_seq"],
+        request_seq=fp["request_seq"],
+    )
+    for agent_id, a in fp["agents"].items():
+        state.agents[agent_id] = Agent(
+            agent_id, a["name"], a["team"], tuple(a["skills"]), a["capacity"], a["state"],
+            a["reason"], a["state_since"], dict.fromkeys(a["open_orders"]),
+            a["last_assigned_at"], 0, a["handing_over"], a["pending_request"],
+        )  # fmt: skip
+    for order_id, o in fp["orders"].items():
+        state.orders[order_id] = Order(
+            order_id, o["skill"], o["priority"], bytes.fromhex(o["digest"]), o["seq"],
+            o["created_at"], o["status"], o["agent_id"], o["assigned_at"], o["completed_at"],
+            o["qa_passed"],
+        )  # fmt: skip
+    for _skill, order_ids in fp["queues"]:
+        for order_id in order_ids:
+            order = state.orders[order_id]
+            if order.status != QUEUED:
+                raise ValueError(f"order {order_id!r} is queued but {order.status}")
+            state.queues.push(order)
+    for request_id, r in fp["requests"].items():
+        state.requests[request_id] = LogoutRequest(
+            request_id, r["agent_id"], r["requested_at"], r["status"], r["attempts"],
+            r["decided_at"], r["decided_by"],
+        )  # fmt: skip
+    for agent_id, shifts in fp["roster"].items():
+        state.roster.load(agent_id, [(start, end) for start, end in shifts])
+    for key_hash, k in fp["keys"].items():
+        key = ApiKey(
+            key_id(key_hash), k["role"], k["agent_id"], k["created_at"], k["revoked_at"],
+            k["revoked_by"],
+        )  # fmt: skip
+        state.keys[key_hash] = key
+        state.key_ids[key.id] = key_hash
+    state.counters = Counters(**fp["counters"])
+    state.transitions = {a: [(at, st) for at, st in ts] for a, ts in fp["transitions"].items()}
+    state.audit = [AuditEntry(*row) for row in fp["audit"]]
+    tallies = Tallies(fp["tallies"]["timezone"])
+    tallies.by_agent = {
+        a: {int(d): list(row) for d, row in days.items()}
+        for a, days in fp["tallies"]["days"].items()
+    }
+    state.tallies = tallies
+    state.schemes = {
+        m: Scheme(m, currency, tuple(thresholds), tuple(rates))
+        for m, (currency, thresholds, rates) in fp["schemes"].items()
+    }
+    state.rearm_timers()
+    state.index.rebuild()
+    return state
+
+
+def _structure(value: Any) -> Any:
+    """The keys of a fingerprint at every level (values dropped, records merged)."""
+    if isinstance(value, dict):
+        return {k if isinstance(k, str) else "*": _structure(v) for k, v in value.items()}
+    if isinstance(value, list) and value:
+        return [_structure(value[0])]
+    return type(value).__name__ if value is not None else "null"
+
+
+@cache
+def shape() -> str:
+    """A digest of the fingerprint's structure for a state with one record of each kind."""
+    state = State()
+    state.agents["a"] = Agent("a", "A", "t", ("s",), 1)
+    state.orders["o"] = Order("o", "s", 0, b"\x00", 1, 0)
+    state.requests["r"] = LogoutRequest("r", "a", 0)
+    state.keys["k" * 64] = ApiKey("k" * 12, "agent", "a", 0)
+    fp = fingerprint(state)
+    names = msgspec.json.encode(_keys_only(_structure(fp)))
+    return hashlib.sha256(names).hexdigest()[:16]
+
+
+def _keys_only(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _keys_only(v) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        return [_keys_only(v) for v in value]
+    return None
