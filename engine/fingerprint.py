@@ -18,10 +18,13 @@ STATE_CACHES = frozenset({"index", "timers", "timer_at", "key_ids"})
 AGENT_CACHES = frozenset({"version"})
 
 
-def fingerprint(state: State) -> dict[str, Any]:
-    """Everything the state holds, as dicts, lists and scalars that compare with ==."""
+def fingerprint(state: State, *, orders: bool = True) -> dict[str, Any]:
+    """Everything the state holds, as dicts, lists and scalars that compare with ==.
+
+    `orders=False` leaves the orders out (a checkpoint stores them as typed records).
+    """
     queues = state.queues
-    return {
+    fp = {
         "now": state.now,
         "order_seq": state.order_seq,
         "request_seq": state.request_seq,
@@ -62,7 +65,7 @@ def fingerprint(state: State) -> dict[str, Any]:
                 "completed_at": o.completed_at,
                 "qa_passed": o.qa_passed,
             }
-            for o in state.orders.values()
+            for o in (state.orders.values() if orders else ())
         },
         # (skill, order ids in service order); the skill-less queue (None) first.
         "queues": [
@@ -109,6 +112,9 @@ def fingerprint(state: State) -> dict[str, Any]:
             for m, s in sorted(state.schemes.items())
         },
     }
+    if not orders:
+        del fp["orders"]
+    return fp
 
 
 def canonical(fp: dict[str, Any]) -> str:

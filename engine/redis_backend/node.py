@@ -177,9 +177,13 @@ class RedisNode:
         if self.role is Role.OWNER and self._lease_value is not None:
             engine, value = self._engine, self._lease_value
             try:
-                await engine.journal.flush()
-                if engine.last_seq > self._snapshot_seq:
-                    snapshot.save_now(self.url, self.keys, engine.state, engine.last_seq, value)
+                journal = engine.journal
+                await journal.flush()
+                if isinstance(journal, RedisJournal) and journal.appended > self._snapshot_seq:
+                    snapshot.save_now(
+                        self.url, self.keys, engine.state, journal.appended,
+                        journal.appended_record, value,
+                    )  # fmt: skip
                 await self._lease.release(value)
                 log.info("center %s released at seq %d", self.keys.center, engine.last_seq)
             except (RedisError, JournalError, OSError) as exc:
@@ -472,7 +476,9 @@ class RedisNode:
         seq = journal.appended  # the state holds every record appended, durable or not yet
         if seq - self._snapshot_seq < self.snapshot_every:
             return
-        self._snapshot_child = snapshot.fork_save(self.url, self.keys, engine.state, seq, value)
+        self._snapshot_child = snapshot.fork_save(
+            self.url, self.keys, engine.state, seq, journal.appended_record, value
+        )
         self._snapshot_seq = seq
 
     def _reap_snapshot(self, wait: bool = False) -> None:

@@ -49,8 +49,10 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 
-# KEYS: snapshot, lease, journal. ARGV: seq, format, data, lease value.
-# The state was taken by the owner holding this lease value after applying record seq.
+# KEYS: snapshot, lease, journal. ARGV: seq, format, chunk count, lease value, then the
+# snapshot's chunks (each under Redis's 512 MB bulk limit), stored as fields data:0,
+# data:1, ... of a hash that is replaced whole. The state was taken by the owner holding
+# this lease value after applying record seq.
 # Once that record is in the stream and the lease is still the same, every record up to
 # seq is that owner's (appends are contiguous and fenced), so the snapshot is the fold
 # of the stream's first seq records. Returns 1 stored, 0 older than the one there,
@@ -63,7 +65,9 @@ if #top > 0 then last = tonumber(string.match(top[1][1], '^0%-(%d+)$')) end
 if last < tonumber(ARGV[1]) then return -1 end
 local have = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
 if tonumber(ARGV[1]) <= have then return 0 end
-redis.call('HSET', KEYS[1], 'seq', ARGV[1], 'format', ARGV[2], 'data', ARGV[3])
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'seq', ARGV[1], 'format', ARGV[2], 'chunks', ARGV[3])
+for i = 5, #ARGV do redis.call('HSET', KEYS[1], 'data:' .. (i - 5), ARGV[i]) end
 return 1
 """
 

@@ -1,76 +1,82 @@
 """State snapshots in Redis, so a process starts from the last snapshot plus the tail.
 
-A snapshot is the pickled `State` after record `seq`. It is taken by the owner in a
-forked child (copy-on-write, as Redis's own BGSAVE does): pickling a day of a 400-seat
-center takes about a second, which must not stall routing. The format string carries a
-hash of the code that defines the state, so a snapshot made by another build of seatflow
-is ignored (a full replay) rather than unpickled into classes that have changed.
+A snapshot is a checkpoint (engine/checkpoint.py: the state's fingerprint as typed
+MessagePack, never pickle, so loading one runs no code) of the state after record
+`seq`. It is taken by the owner in a forked child (copy-on-write, as Redis's own
+BGSAVE does): encoding a big state takes seconds, which must not stall routing.
 
-Pickle runs code from the data it loads: a snapshot is only as trusted as the Redis
-server, the same trust the journal already places in it.
+It is stored as a hash `{seq, format, chunks, data:0 .. data:N-1}` in chunks of
+64 MB, so no single value meets Redis's 512 MB limit on a string. `format` names the
+checkpoint format and the code's state shape: a snapshot of another build is ignored
+without being read (a full replay instead). The checkpoint's header holds the
+SHA-256 of stream record `seq`: a snapshot is used only with the stream it was made
+from, and a damaged one (its body digest) never.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-import pickle
 import time
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import redis
 from redis.asyncio import Redis
 
+from engine.checkpoint import FORMAT, CheckpointError, decode, encode, record_digest, shape
+from engine.redis_backend import stream
 from engine.redis_backend.keys import Keys
 from engine.redis_backend.scripts import PUT_SNAPSHOT
 from engine.state import State
 
 log = logging.getLogger("seatflow.redis")
 
-_CODE = ("engine", "presence", "router")
 STORED, OLDER, NOT_DURABLE_YET, LEASE_CHANGED = 1, 0, -1, -2
+CHUNK = 64 * 1024 * 1024
 
 
-@cache
 def snapshot_format() -> str:
-    """`state-v1/<hash of the engine, presence and router sources>`."""
-    root = Path(__file__).resolve().parents[2]
-    h = hashlib.sha256()
-    for package in _CODE:
-        for path in sorted((root / package).rglob("*.py")):
-            h.update(path.relative_to(root).as_posix().encode())
-            h.update(path.read_bytes())
-    return f"state-v1/{h.hexdigest()[:16]}"
+    """`checkpoint-<format>/<state shape>`: what a build can read back."""
+    return f"checkpoint-{FORMAT}/{shape()}"
+
+
+def chunks(data: bytes, size: int = CHUNK) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)] or [b""]
 
 
 async def load(client: Redis, keys: Keys) -> tuple[int, State] | None:
-    """The stored snapshot, or None if there is none or another build made it."""
-    fields: Any = await client.hgetall(keys.snapshot)
-    if not fields:
+    """The stored snapshot, or None if there is none, another build made it, or it is bad."""
+    fields: Any = await client.hmget(keys.snapshot, ["seq", "format", "chunks"])
+    if fields[0] is None:
         return None
-    seq, fmt = int(fields[b"seq"]), fields[b"format"].decode()
+    seq, fmt, n = int(fields[0]), (fields[1] or b"").decode(), int(fields[2] or 0)
     if fmt != snapshot_format():
         log.warning("ignoring the snapshot at seq %d: made by another build (%s)", seq, fmt)
         return None
-    state = pickle.loads(fields[b"data"])
-    if not isinstance(state, State):
-        log.warning("ignoring the snapshot at seq %d: not a State", seq)
+    parts: Any = await client.hmget(keys.snapshot, [f"data:{i}" for i in range(n)])
+    try:
+        if any(p is None for p in parts):
+            raise CheckpointError("a chunk is missing")
+        header, state = decode(b"".join(parts))
+        record = await stream.read_after(client, keys, seq - 1, 1)
+        if not record or record[0][0] != seq or record_digest(record[0][1]) != header.record_sha256:
+            raise CheckpointError(f"not made from this stream (its record {seq} differs)")
+    except CheckpointError as exc:
+        log.warning("ignoring the snapshot at seq %d: %s", seq, exc)
         return None
     return seq, state
 
 
 def put(client: redis.Redis, keys: Keys, seq: int, data: bytes, lease_value: str) -> int:
-    """Store a pickled state (sync client); waits up to 10 s for record seq to be durable."""
+    """Store a snapshot (sync client); waits up to 10 s for record seq to be durable."""
     script = client.register_script(PUT_SNAPSHOT)
+    parts = chunks(data)
     deadline = time.monotonic() + 10.0
     while True:
         result = int(
             script(
                 keys=[keys.snapshot, keys.lease, keys.journal],
-                args=[seq, snapshot_format(), data, lease_value],
+                args=[seq, snapshot_format(), len(parts), lease_value, *parts],
             )
         )
         if result != NOT_DURABLE_YET or time.monotonic() > deadline:
@@ -78,15 +84,15 @@ def put(client: redis.Redis, keys: Keys, seq: int, data: bytes, lease_value: str
         time.sleep(0.05)
 
 
-def fork_save(url: str, keys: Keys, state: State, seq: int, lease_value: str) -> int:
+def fork_save(url: str, keys: Keys, state: State, seq: int, record: bytes, lease_value: str) -> int:
     """Write a snapshot from a forked child; returns its pid (exit 0: stored or older)."""
-    snapshot_format()  # computed before forking: the child only pickles and sends
+    snapshot_format()  # computed before forking: the child only encodes and sends
     pid = os.fork()
     if pid:
         return pid
     code = 1
     try:
-        data = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+        data = encode(state, seq, record)
         client = redis.Redis.from_url(url, socket_timeout=30)
         code = 0 if put(client, keys, seq, data, lease_value) >= 0 else 3
     except BaseException:  # noqa: BLE001 - a child must never return into the server
@@ -95,9 +101,9 @@ def fork_save(url: str, keys: Keys, state: State, seq: int, lease_value: str) ->
         os._exit(code)
 
 
-def save_now(url: str, keys: Keys, state: State, seq: int, lease_value: str) -> int:
+def save_now(url: str, keys: Keys, state: State, seq: int, record: bytes, lease_value: str) -> int:
     """Write a snapshot from this process (shutdown, when nothing else runs)."""
-    data = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+    data = encode(state, seq, record)
     client = redis.Redis.from_url(url, socket_timeout=30)
     try:
         return put(client, keys, seq, data, lease_value)

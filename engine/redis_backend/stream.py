@@ -62,6 +62,7 @@ class RedisJournal:
         self._append = client.register_script(APPEND)
         self._next = next_seq  # seq of the first record of the next batch written
         self.appended = next_seq - 1  # seq of the last record appended, durable or not
+        self.appended_record = b""  # that record (a snapshot's header names its digest)
         self._pending: list[tuple[bytes, asyncio.Future[int]]] = []
         self._last: asyncio.Future[int] | None = None
         self._writer: asyncio.Task[None] | None = None
@@ -75,6 +76,7 @@ class RedisJournal:
             fut.set_exception(self.failed)
             return fut
         self.appended += 1
+        self.appended_record = record
         self._pending.append((record, fut))
         if self._writer is None:
             self._writer = asyncio.get_running_loop().create_task(self._write())
