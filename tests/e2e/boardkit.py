@@ -308,7 +308,9 @@ def watch(page: Page, base_url: str, problems: list[str] | None = None) -> list[
 
 
 def _failed(problems: list[str], url: str, failure: str | None) -> None:
-    # The page aborts its own stream when it closes or reconnects: that is not a fault.
-    if url.endswith("/v1/board/stream") and failure == "net::ERR_ABORTED":
+    # The page aborts its own requests when it reloads, closes or reconnects (its stream,
+    # a fetch still in flight at a reload): the browser's doing, not a fault. A server
+    # that fails shows as a status or a connection error, which are still faults.
+    if failure == "net::ERR_ABORTED":
         return
     problems.append(f"request failed: {url} ({failure})")
