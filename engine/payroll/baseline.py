@@ -28,6 +28,7 @@ from engine.state import State
 
 METHODS = ("normal", "stddev")
 MAX_MONTHS = 36
+MAX_TIERS = 5  # thresholds a baseline suggests
 
 
 class Dropped(Struct):
@@ -67,8 +68,8 @@ def _check(months: list[str], min_utilization: float, tiers: int, method: str) -
         raise Invalid("months", "months lists the same month twice")
     if not 0.0 <= min_utilization <= 1.0:
         raise Invalid("min_utilization", f"min_utilization {min_utilization} is out of 0.0..1.0")
-    if not 1 <= tiers <= 5:
-        raise Invalid("tiers", f"tiers {tiers} is out of range 1..5")
+    if not 1 <= tiers <= MAX_TIERS:
+        raise Invalid("tiers", f"tiers {tiers} is out of range 1..{MAX_TIERS}")
     if method not in METHODS:
         raise Invalid("method", f"method {method!r} is not one of {', '.join(METHODS)}")
 
