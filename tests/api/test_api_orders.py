@@ -64,7 +64,9 @@ async def test_same_id_other_body_is_409(api: Api, changed: dict[str, object]) -
     assert api.engine.state.orders["o1"].skill is None
 
 
-ASCII_ONLY = " must be ASCII printable text: letters, digits, space and punctuation (U+0020..U+007E)"
+ASCII_ONLY = (
+    " must be ASCII printable text: letters, digits, space and punctuation (U+0020..U+007E)"
+)
 
 
 @pytest.mark.parametrize(
