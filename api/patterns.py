@@ -69,7 +69,7 @@ NEW_ORDER_ID: Schema = {
 ORDER_ID: Schema = {
     "minLength": 1,
     "maxLength": MAX_ID,
-    "description": "an order's id; ids an older journal holds may be any printable text",
+    "description": "an order's id (ids an older journal holds may be any text); unknown: 404",
 }
 MONTH: Schema = {
     "pattern": anchored(f"{YEAR}-{MONTH_OF_YEAR}"),

@@ -96,12 +96,6 @@ class OrdersBatchIn(Body):
     orders: list[msgspec.Raw]
 
 
-class OrdersBatchDoc(Body):
-    """What the batch body looks like (for the docs); decoding uses OrdersBatchIn."""
-
-    orders: Annotated[list[OrderIn], Meta(min_length=1, max_length=MAX_BATCH)]
-
-
 class QaIn(Body):
     passed: bool
 

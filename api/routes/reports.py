@@ -148,10 +148,16 @@ async def baseline(request: Request) -> Response:
     return await answer_read(request, view)
 
 
-@router.get(
-    "/v1/payroll/{month}",
-    **route_doc({200: PayrollReport}, errors="401 403 409 422"),
+_PAYROLL_DOC = route_doc({200: PayrollReport}, errors="401 403 409 422")
+_PAYROLL_DOC["responses"][200]["content"].update(
+    {
+        "text/csv": {"schema": {"type": "string", "description": "?format=csv"}},
+        XLSX: {"schema": {"type": "string", "format": "binary", "description": "?format=xlsx"}},
+    }
 )
+
+
+@router.get("/v1/payroll/{month}", **_PAYROLL_DOC)
 async def payroll(
     request: Request,
     month: MonthPath,

@@ -18,6 +18,7 @@ import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -26,11 +27,15 @@ import pytest
 from api_support import Api, make_api
 
 from api.app import create_app
+from api.body import MAX_BODY
+from api.cli.serve import MIN_ADMIN_KEY
 from api.patterns import AGENT_ID, MONTH, NEW_ORDER_ID, TIME, WEEK, anchored
+from api.transport import HEAD_TIMEOUT_S, MAX_HEAD_BYTES
 from engine.clock import ManualClock
 from engine.core import Engine
 from engine.journal import MemoryJournal
 from engine.payroll.scheme import CURRENCY_CHARS
+from presence.roster import MAX_SHIFT_HOURS
 from presence.timeutil import TIME_MAX, format_time, parse_time
 
 T0, T1 = "2026-11-23T08:00:00Z", "2026-11-23T16:00:00Z"
@@ -462,3 +467,30 @@ def _current(limit: Limit) -> Any:
         return value
     source = base.path if limit.where == "path" else base.query
     return source.get(limit.name.removesuffix("[0]"))
+
+
+NOTES = Path(__file__).resolve().parents[2] / "docs" / "api-notes.md"
+BOUNDS = LIMIT_KEYWORDS - {"uniqueItems", "enum", "pattern", "minProperties", "maxProperties"}
+
+
+def test_the_notes_list_every_limit() -> None:
+    """docs/api-notes.md, "Limits": each limited field by name, each bound and enum value,
+    and the limits no schema states (transport, the admin key, shift length)."""
+    text = NOTES.read_text()
+    section = text[text.index("\n## Limits\n") :]
+    section = section[: section.index("\n## ", 1)]
+    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_-]*", section))
+    missing = []
+    for x in LIMITS:
+        name = re.sub(r"\[0\].*$", "", x.name).rsplit(".", 1)[-1]
+        if name and name not in words:
+            missing.append(f"{x.id}: the field {name!r}")
+        bound = x.schema[x.keyword]
+        if x.keyword in BOUNDS and bound not in (0, 1) and str(bound) not in section:
+            missing.append(f"{x.id}: {bound}")
+        if x.keyword == "enum":
+            missing += [f"{x.id}: {v!r}" for v in bound if f"`{v}`" not in section]
+    for bound in (MAX_BODY, MAX_HEAD_BYTES, MIN_ADMIN_KEY, MAX_SHIFT_HOURS, int(HEAD_TIMEOUT_S)):
+        if str(bound) not in section:
+            missing.append(f"{bound}")
+    assert missing == []
