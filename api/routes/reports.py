@@ -81,7 +81,9 @@ class BaselineIn(Body):
     months: Annotated[
         list[Month], stated(minItems=1, maxItems=bl.MAX_MONTHS, uniqueItems=True)
     ]
-    min_utilization: Annotated[float, stated(minimum=0.0, maximum=1.0)] = 0.0
+    min_utilization: Annotated[
+        float, stated(minimum=bl.UTILIZATION[0], maximum=bl.UTILIZATION[1])
+    ] = 0.0
     tiers: Annotated[
         int, stated(minimum=1, maximum=bl.MAX_TIERS, description="thresholds to suggest")
     ] = 3
