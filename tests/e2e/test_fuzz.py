@@ -1,6 +1,6 @@
 """A schema-driven fuzzer against the real server (issue 13, item 9).
 
-schemathesis reads the server's own /openapi.json and sends every operation its
+schemathesis takes the server's OpenAPI document and sends every operation its
 documented examples, its boundary cases (the coverage phase: each limit the document
 states, at and past it) and generated requests, valid and invalid, with a key of each
 role. Every answer must be no 5xx, a status the operation documents, with a documented
@@ -113,7 +113,9 @@ def _build_floor(server: Server) -> Floor:
 
 def _document() -> dict[str, Any]:
     """The document the server serves, made in-process for collection (the `floor` fixture
-    checks that the running server serves exactly this one)."""
+    checks that the running server serves exactly this one). schemathesis's lazy loader
+    (`schemathesis.pytest.from_fixture`) would fetch it from the server instead, but it sets
+    `Function._nodeid`, which pytest 9.2 no longer has."""
     return create_app(Engine(MemoryJournal(), ManualClock(0)), admin_key="x" * 16).openapi()
 
 
