@@ -90,7 +90,14 @@ async def read_json(request: Request, decoder: msgspec.json.Decoder[T]) -> T:
 
 MAX_ID = 128
 # fullmatch, not ^...$: "$" also matches before a final newline, so "a1\n" would pass.
-_AGENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]*")
+# The texts are public: api.patterns states the same rules in the OpenAPI document.
+AGENT_ID_CHARS = r"[A-Za-z0-9][A-Za-z0-9._:@-]*"
+_AGENT_ID = re.compile(AGENT_ID_CHARS)
+# A new order's id is ASCII printable, U+0020..U+007E (API.md 1.1, "Hardening"). Ids an
+# older journal holds may be any printable text: a lookup checks only the length, and an
+# id no order has (control characters included) is just unknown, a 404.
+NEW_ORDER_ID_CHARS = r"[ -~]*"
+_NEW_ORDER_ID = re.compile(NEW_ORDER_ID_CHARS)
 
 
 def check_agent_id(agent_id: str, field: str = "agent_id") -> str:
@@ -104,8 +111,19 @@ def check_agent_id(agent_id: str, field: str = "agent_id") -> str:
 
 
 def check_order_id(order_id: str, field: str = "order_id") -> str:
+    """An order id to look up: 1..MAX_ID characters of any kind (older ids may be any)."""
     if not 1 <= len(order_id) <= MAX_ID:
         raise Invalid(field, f"{field} must be 1..{MAX_ID} characters, got {len(order_id)}")
-    if not order_id.isprintable():
-        raise Invalid(field, f"{field} {order_id!r} must be printable text (no control characters)")
+    return order_id
+
+
+def check_new_order_id(order_id: str, field: str = "id") -> str:
+    """The id of an order being submitted: ASCII printable, 1..MAX_ID characters."""
+    check_order_id(order_id, field)
+    if not _NEW_ORDER_ID.fullmatch(order_id):
+        raise Invalid(
+            field,
+            f"{field} {order_id!r} must be ASCII printable text: letters, digits, space and "
+            "punctuation (U+0020..U+007E)",
+        )
     return order_id

@@ -12,7 +12,7 @@ from hashlib import blake2b
 
 import msgspec
 
-from api.body import TooDeep, check_order_id, decode, too_deep, validation_error
+from api.body import TooDeep, check_new_order_id, decode, too_deep, validation_error
 from api.errors import MalformedJson
 from api.schemas import MAX_BATCH, OrderIn, OrdersBatchIn
 from engine.commands import NewOrder
@@ -25,7 +25,7 @@ _sorted = msgspec.json.Encoder(order="sorted")
 
 
 def new_order(o: OrderIn, prefix: str = "") -> NewOrder:
-    check_order_id(o.id, f"{prefix}id")
+    check_new_order_id(o.id, f"{prefix}id")
     digest = blake2b(_sorted.encode([o.skill, o.priority, o.payload]), digest_size=16).digest()
     payload = None if o.payload is None else _sorted.encode(o.payload)
     return NewOrder(o.id, o.skill, o.priority, digest, payload)

@@ -2,7 +2,10 @@
 
 Routes take a raw `Request`, so FastAPI cannot see their bodies; each route
 declares them here (`body=`, `replies=`), and the JSON Schemas msgspec generates
-for those Structs are merged into `app.openapi()` under components/schemas.
+for those Structs are merged into `app.openapi()` under components/schemas. The
+limits the server checks are stated in those schemas (api.schemas) and in the
+parameters (api.params), so a client generated from the document refuses what the
+server would answer 422.
 """
 
 from __future__ import annotations
@@ -70,7 +73,12 @@ def install(app: FastAPI) -> None:
             title=app.title, version=app.version, description=app.description, routes=app.routes
         )
         _drop_fastapi_validation(schema)
+        _plain_parameters(schema)
         _, components = msgspec.json.schema_components(list(_registered), ref_template=REF)
+        for tp in _registered:
+            extra = getattr(tp, "__schema_extra__", None)  # a rule over the whole object
+            if extra is not None:
+                components[tp.__name__].update(extra)
         schema.setdefault("components", {}).setdefault("schemas", {}).update(components)
         app.openapi_schema = schema
         return schema
@@ -88,3 +96,23 @@ def _drop_fastapi_validation(schema: dict[str, Any]) -> None:
     components = schema.get("components", {}).get("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)
+
+
+def _plain_parameters(schema: dict[str, Any]) -> None:
+    """A parameter as the server reads it: text that is there or not (never `null`).
+
+    FastAPI writes an optional parameter as `anyOf: [{type: string}, {type: null}]`,
+    with the limits from api.params beside it; this keeps the limits on the string.
+    An array-typed query parameter is comma-separated (`?points=3,2,1`).
+    """
+    for ops in schema.get("paths", {}).values():
+        for op in ops.values():
+            for param in op.get("parameters", []):
+                s = param["schema"]
+                types = [t for t in s.pop("anyOf", []) if t != {"type": "null"}]
+                if len(types) == 1:
+                    s.update({**types[0], **s})
+                elif types:
+                    s["anyOf"] = types
+                if s.get("type") == "array":
+                    param.update(style="form", explode=False)

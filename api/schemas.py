@@ -6,19 +6,40 @@ silently ignored field. The same Structs generate the OpenAPI schemas.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from api.body import MAX_ID
+from api.patterns import AGENT_ID, NEW_ORDER_ID, TIME, Schema, one_of
+from engine.handlers import ROLES
 from engine.i18n import LANGUAGES
-from engine.settings import MAX_BOTTOM_N, MAX_PLACES, MAX_WINDOW_S
+from engine.settings import MAX_BOTTOM_N, MAX_PLACES, MAX_POINTS, MAX_WINDOW_S
 from engine.views import AgentView, AuditView, KeyInfoView, LogoutRequestView
-from presence.guard import MAX_NAME
+from presence.agent import CAPACITY_MAX, CAPACITY_MIN
+from presence.guard import MAX_NAME, MAX_SKILLS
+from presence.timeutil import TIME_MAX, TIME_MIN
 from router.order import PRIORITY_MAX, PRIORITY_MIN
 
 MAX_BATCH = 1000  # orders in one POST /v1/orders:batch
+MAX_SHIFTS = 10_000  # shifts in one PUT /v1/schedule
+
+
+def stated(schema: Schema | None = None, /, **keywords: Any) -> Meta:
+    """Limits the server checks with its own code, stated for the OpenAPI document.
+
+    msgspec writes `extra_json_schema` into the schema and never enforces it, so the
+    422 for a value out of range stays the server's own (api.body, engine, presence),
+    whose message names the culprit ("capacity 99 for agent 'a4' is out of range
+    1..50"); tests/api/test_api_limits.py holds the two to the same bounds.
+    """
+    return Meta(extra_json_schema={**(schema or {}), **keywords})
+
+
+Text = Annotated[str, stated(minLength=1, maxLength=MAX_NAME)]
+AgentId = Annotated[str, stated(AGENT_ID)]
+Time = Annotated[str, stated(TIME)]
 
 
 class Body(Struct, forbid_unknown_fields=True):
@@ -26,28 +47,36 @@ class Body(Struct, forbid_unknown_fields=True):
 
 
 class AgentIn(Body):
-    name: Annotated[str, Meta(description="1..200 characters")]
-    team: Annotated[str, Meta(description="1..200 characters")]
-    capacity: Annotated[int, Meta(description="open orders at once, 1..50")]
-    skills: Annotated[list[str], Meta(description="up to 50 skills, each 1..200 characters")] = []
+    name: Text
+    team: Text
+    capacity: Annotated[
+        int, stated(minimum=CAPACITY_MIN, maximum=CAPACITY_MAX, description="open orders at once")
+    ]
+    skills: Annotated[list[Text], stated(maxItems=MAX_SKILLS)] = []
 
 
 class ShiftIn(Body):
-    agent_id: str
-    start: Annotated[str, Meta(description="RFC 3339 time, e.g. 2026-11-23T08:00:00Z")]
-    end: Annotated[str, Meta(description="RFC 3339 time, after start, at most 24 h later")]
+    agent_id: AgentId
+    start: Time
+    end: Annotated[str, stated(TIME, description="after start, at most 24 h later")]
 
 
 class ShiftsIn(Body):
-    shifts: list[ShiftIn]
+    shifts: Annotated[list[ShiftIn], stated(maxItems=MAX_SHIFTS)]
 
 
 class AwayIn(Body):
-    reason: Annotated[str, Meta(description=f"why the agent steps away, 1..{MAX_NAME} characters")]
+    reason: Annotated[Text, Meta(description="why the agent steps away")]
 
 
 OrderId = Annotated[
-    str, Meta(min_length=1, max_length=MAX_ID, description="any printable text, unique per order")
+    str,
+    Meta(
+        min_length=1,  # enforced by decoding, as before 1.1; the characters by api.intake
+        max_length=MAX_ID,
+        description=NEW_ORDER_ID["description"],
+        extra_json_schema={"pattern": NEW_ORDER_ID["pattern"]},
+    ),
 ]
 Skill = Annotated[str, Meta(min_length=1, max_length=MAX_NAME)]
 Priority = Annotated[
@@ -67,39 +96,43 @@ class OrdersBatchIn(Body):
     orders: list[msgspec.Raw]
 
 
-class OrdersBatchDoc(Body):
-    """What the batch body looks like (for the docs); decoding uses OrdersBatchIn."""
-
-    orders: Annotated[list[OrderIn], Meta(min_length=1, max_length=MAX_BATCH)]
-
-
 class QaIn(Body):
     passed: bool
 
 
 class KeyIn(Body):
-    role: Annotated[str, Meta(description="admin, supervisor, platform, agent or payroll")]
-    agent_id: Annotated[str | None, Meta(description="required for role agent only")] = None
+    role: Annotated[str, stated(one_of(ROLES))]
+    agent_id: Annotated[AgentId | None, Meta(description="required for role agent only")] = None
 
 
 class ClockIn(Body):
-    set: Annotated[str | UnsetType, Meta(description="RFC 3339 time to jump to")] = UNSET
-    advance_s: Annotated[int | float | UnsetType, Meta(description="seconds forward, >= 0")] = UNSET
+    # Exactly one of the two (else a 422 on `set`); api.openapi adds this to the schema.
+    __schema_extra__: ClassVar[Schema] = {"minProperties": 1, "maxProperties": 1}
+
+    set: Annotated[str | UnsetType, stated(TIME, description="the time to jump to")] = UNSET
+    advance_s: Annotated[
+        int | float | UnsetType,
+        stated(
+            minimum=0,
+            exclusiveMaximum=(TIME_MAX - TIME_MIN) // 1000,
+            description="seconds forward; the new time must stay inside the range of times",
+        ),
+    ] = UNSET
+
+Window = Annotated[int, stated(minimum=0, maximum=MAX_WINDOW_S)]
 
 
 class SettingsIn(Body):
-    logout_grace_s: Annotated[int | UnsetType, Meta(description=f"0..{MAX_WINDOW_S}")] = UNSET
-    stop_new_before_end_s: Annotated[int | UnsetType, Meta(description=f"0..{MAX_WINDOW_S}")] = (
-        UNSET
-    )
-    timezone: Annotated[str | UnsetType, Meta(description="IANA zone name")] = UNSET
+    logout_grace_s: Window | UnsetType = UNSET
+    stop_new_before_end_s: Window | UnsetType = UNSET
+    timezone: Annotated[str | UnsetType, stated(minLength=1, description="IANA zone name")] = UNSET
     contest_points: Annotated[
-        list[int] | UnsetType,
-        Meta(description=f"points of places 1, 2, 3, ... (1..{MAX_PLACES} values)"),
+        list[Annotated[int, stated(minimum=0, maximum=MAX_POINTS)]] | UnsetType,
+        stated(minItems=1, maxItems=MAX_PLACES, description="points of places 1, 2, 3, ..."),
     ] = UNSET
-    warning_bottom_n: Annotated[int | UnsetType, Meta(description=f"1..{MAX_BOTTOM_N}")] = UNSET
+    warning_bottom_n: Annotated[int | UnsetType, stated(minimum=1, maximum=MAX_BOTTOM_N)] = UNSET
     language: Annotated[
-        str | UnsetType, Meta(description=f"exports' default language: {', '.join(LANGUAGES)}")
+        str | UnsetType, stated(one_of(LANGUAGES), description="exports' default language")
     ] = UNSET
 
 

@@ -11,6 +11,7 @@ from api.auth import STAFF, require
 from api.body import check_agent_id, read_json
 from api.context import answer_read, engine_of, run
 from api.openapi import route_doc
+from api.params import AgentIdPath, StateQuery
 from api.schemas import AgentIn, AgentList, AwayIn
 from engine import commands as cmd
 from engine.errors import Invalid, NotFound
@@ -31,7 +32,7 @@ ERR_PRESENCE = "401 403 404 409 422"
     "/v1/agents/{agent_id}",
     **route_doc({200: AgentView, 201: AgentView}, AgentIn, "400 401 403 413 422"),
 )
-async def put_agent(request: Request, agent_id: str) -> Response:
+async def put_agent(request: Request, agent_id: AgentIdPath) -> Response:
     """Create (201) or update (200) an agent; waiting orders it can take go to it at once."""
     require(request, STAFF)
     check_agent_id(agent_id)
@@ -42,7 +43,7 @@ async def put_agent(request: Request, agent_id: str) -> Response:
 
 
 @router.get("/v1/agents/{agent_id}", **route_doc({200: AgentView}, errors=ERR_ONE))
-async def get_agent(request: Request, agent_id: str) -> Response:
+async def get_agent(request: Request, agent_id: AgentIdPath) -> Response:
     require(request, STAFF, own_agent=agent_id)
     check_agent_id(agent_id)
     agent = engine_of(request).state.agents.get(agent_id)
@@ -53,7 +54,7 @@ async def get_agent(request: Request, agent_id: str) -> Response:
 
 @router.get("/v1/agents", **route_doc({200: AgentList}, errors=ERR_ID))
 async def list_agents(
-    request: Request, team: str | None = None, state: str | None = None
+    request: Request, team: str | None = None, state: StateQuery = None
 ) -> Response:
     """Every agent (extension), by id; optionally only one team and/or one state."""
     require(request, STAFF)
@@ -68,13 +69,13 @@ async def list_agents(
     return await answer_read(request, AgentList(views))
 
 
-def _presence(request: Request, agent_id: str) -> None:
+def _presence(request: Request, agent_id: AgentIdPath) -> None:
     require(request, STAFF, own_agent=agent_id)
     check_agent_id(agent_id)
 
 
 @router.post("/v1/agents/{agent_id}/login", **route_doc({200: StateView}, errors=ERR_PRESENCE))
-async def login(request: Request, agent_id: str) -> Response:
+async def login(request: Request, agent_id: AgentIdPath) -> Response:
     _presence(request, agent_id)
     return await run(request, cmd.Login(agent_id))
 
@@ -83,7 +84,7 @@ async def login(request: Request, agent_id: str) -> Response:
     "/v1/agents/{agent_id}/away",
     **route_doc({200: StateView}, AwayIn, "400 401 403 404 409 413 422"),
 )
-async def away(request: Request, agent_id: str) -> Response:
+async def away(request: Request, agent_id: AgentIdPath) -> Response:
     """Away keeps the open orders and takes no new ones."""
     _presence(request, agent_id)
     body = await read_json(request, _away_in)
@@ -91,7 +92,7 @@ async def away(request: Request, agent_id: str) -> Response:
 
 
 @router.post("/v1/agents/{agent_id}/available", **route_doc({200: StateView}, errors=ERR_PRESENCE))
-async def available(request: Request, agent_id: str) -> Response:
+async def available(request: Request, agent_id: AgentIdPath) -> Response:
     _presence(request, agent_id)
     return await run(request, cmd.GoAvailable(agent_id))
 
@@ -100,14 +101,14 @@ async def available(request: Request, agent_id: str) -> Response:
     "/v1/agents/{agent_id}/logout",
     **route_doc({200: LogoutDone, 202: LogoutPending}, errors=ERR_ONE),
 )
-async def logout(request: Request, agent_id: str) -> Response:
+async def logout(request: Request, agent_id: AgentIdPath) -> Response:
     """The logout guard: 200 offline (orders re-routed), or 202 with a pending request."""
     _presence(request, agent_id)
     return await run(request, cmd.Logout(agent_id))
 
 
 @router.post("/v1/agents/{agent_id}/force-logout", **route_doc({200: LogoutDone}, errors=ERR_ONE))
-async def force_logout(request: Request, agent_id: str) -> Response:
+async def force_logout(request: Request, agent_id: AgentIdPath) -> Response:
     who = require(request, STAFF)
     check_agent_id(agent_id)
     return await run(request, cmd.ForceLogout(agent_id, who.by))

@@ -2,34 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
 from api.auth import STAFF, require
 from api.context import answer_read, engine_of, run
 from api.openapi import route_doc
+from api.params import REQUEST_STATUSES, AgentIdQuery, FromQuery, StatusQuery, ToQuery
 from api.query import agent_window
 from api.schemas import AuditList, LogoutRequestList
 from engine import commands as cmd
 from engine.errors import Invalid
 from engine.views import AuditView, LogoutRequestView, request_view
-from presence.requests import APPROVED, CLOSED, DENIED, PENDING
 from presence.timeutil import format_time
 
 router = APIRouter(tags=["logout guard"])
 
-STATUSES = (PENDING, APPROVED, DENIED, CLOSED)
-
 
 @router.get("/v1/logout-requests", **route_doc({200: LogoutRequestList}, errors="401 403 422"))
-async def list_requests(request: Request, status: str | None = None) -> Response:
+async def list_requests(request: Request, status: StatusQuery = None) -> Response:
     """Logout requests, oldest first; `?status=pending` is the supervisor's inbox."""
     require(request, STAFF)
-    if status is not None and status not in STATUSES:
-        raise Invalid("status", f"status {status!r} is not one of {', '.join(STATUSES)}")
+    if status is not None and status not in REQUEST_STATUSES:
+        raise Invalid("status", f"status {status!r} is not one of {', '.join(REQUEST_STATUSES)}")
     requests = engine_of(request).state.requests.values()
     views = [request_view(r) for r in requests if status is None or r.status == status]
     return await answer_read(request, LogoutRequestList(views))
@@ -57,9 +53,9 @@ async def deny(request: Request, request_id: str) -> Response:
 @router.get("/v1/audit", **route_doc({200: AuditList}, errors="401 403 422"))
 async def audit(
     request: Request,
-    agent_id: str | None = None,
-    from_: Annotated[str | None, Query(alias="from")] = None,
-    to: str | None = None,
+    agent_id: AgentIdQuery = None,
+    from_: FromQuery = None,
+    to: ToQuery = None,
 ) -> Response:
     """Every logout attempt, grant, denial and force in [from, to), oldest first."""
     require(request, STAFF)

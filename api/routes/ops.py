@@ -28,10 +28,14 @@ async def healthz(request: Request) -> Response:
     return json_response(Health("ok"))
 
 
-@router.get(
-    "/metrics",
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text"}},
-)
+_METRICS_DOC = route_doc({200: {}})  # and 401, 403: the key is checked as everywhere
+_METRICS_DOC["responses"][200] = {
+    "description": "Prometheus text",
+    "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}},
+}
+
+
+@router.get("/metrics", **_METRICS_DOC)
 async def metrics(request: Request) -> Response:
     require(request, STAFF)
     text = metrics_of(request).render()

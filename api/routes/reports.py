@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -18,7 +18,23 @@ from api.auth import require
 from api.body import read_json
 from api.context import answer_read, engine_of, run
 from api.openapi import route_doc
+from api.params import (
+    FLAGS,
+    FORMATS,
+    AgentIdQuery,
+    BomQuery,
+    BottomNQuery,
+    FormatQuery,
+    FromQuery,
+    LangQuery,
+    MonthPath,
+    PointsQuery,
+    ToQuery,
+    WeekPath,
+)
+from api.patterns import MONTH, anchored, one_of
 from api.query import agent_window
+from api.schemas import Body, stated
 from engine import commands as cmd
 from engine.calendar import day_start
 from engine.errors import Invalid
@@ -27,6 +43,7 @@ from engine.payroll import baseline as bl
 from engine.payroll.contests import ContestView, WarningsView, contest, warnings
 from engine.payroll.export import to_csv, to_xlsx
 from engine.payroll.report import payroll_report, utilization_report
+from engine.payroll.scheme import CURRENCY_CHARS, MAX_RATE_CENTS, MAX_THRESHOLD, MAX_TIERS
 from engine.payroll.views import PayrollReport, SchemeList, SchemeView, UtilizationReport
 from engine.payroll.views import scheme_view as view_of_scheme
 from engine.settings import MAX_BOTTOM_N, MAX_PLACES, MAX_POINTS
@@ -38,18 +55,39 @@ SCHEME_WRITERS = frozenset({"admin", "payroll"})
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-class SchemeIn(msgspec.Struct, forbid_unknown_fields=True):
-    effective_from: Annotated[str, msgspec.Meta(description="first month in force, YYYY-MM")]
-    thresholds: Annotated[list[int], msgspec.Meta(description="orders per month, rising")]
-    rates_cents: Annotated[list[int], msgspec.Meta(description="one per band, cents per order")]
-    currency: Annotated[str, msgspec.Meta(description="ISO 4217 code")] = "CNY"
+Month = Annotated[str, stated(MONTH)]
 
 
-class BaselineIn(msgspec.Struct, forbid_unknown_fields=True):
-    months: Annotated[list[str], msgspec.Meta(description="YYYY-MM, 1..36 distinct months")]
-    min_utilization: Annotated[float, msgspec.Meta(description="0.0..1.0")] = 0.0
-    tiers: Annotated[int, msgspec.Meta(description="1..5 thresholds to suggest")] = 3
-    method: Annotated[str, msgspec.Meta(description="normal | stddev")] = "normal"
+class SchemeIn(Body):
+    effective_from: Annotated[str, stated(MONTH, description="first month in force")]
+    thresholds: Annotated[
+        list[Annotated[int, stated(minimum=1, maximum=MAX_THRESHOLD)]],
+        stated(maxItems=MAX_TIERS, description="orders per month, strictly rising"),
+    ]
+    rates_cents: Annotated[
+        list[Annotated[int, stated(minimum=0, maximum=MAX_RATE_CENTS)]],
+        stated(
+            minItems=1,
+            maxItems=MAX_TIERS + 1,
+            description="cents per order, one per band: one more than thresholds",
+        ),
+    ]
+    currency: Annotated[
+        str, stated(pattern=anchored(CURRENCY_CHARS), description="ISO 4217 code")
+    ] = "CNY"
+
+
+class BaselineIn(Body):
+    months: Annotated[
+        list[Month], stated(minItems=1, maxItems=bl.MAX_MONTHS, uniqueItems=True)
+    ]
+    min_utilization: Annotated[
+        float, stated(minimum=bl.UTILIZATION[0], maximum=bl.UTILIZATION[1])
+    ] = 0.0
+    tiers: Annotated[
+        int, stated(minimum=1, maximum=bl.MAX_TIERS, description="thresholds to suggest")
+    ] = 3
+    method: Annotated[str, stated(one_of(bl.METHODS))] = "normal"
 
 
 _scheme_in = msgspec.json.Decoder(SchemeIn)
@@ -59,9 +97,9 @@ _baseline_in = msgspec.json.Decoder(BaselineIn)
 @router.get("/v1/utilization", **route_doc({200: UtilizationReport}, errors="401 403 404 422"))
 async def utilization(
     request: Request,
-    from_: Annotated[str | None, Query(alias="from")] = None,
-    to: str | None = None,
-    agent_id: str | None = None,
+    from_: FromQuery = None,
+    to: ToQuery = None,
+    agent_id: AgentIdQuery = None,
     team: str | None = None,
 ) -> Response:
     """Per agent and team: scheduled, on duty, away, outside schedule, utilization
@@ -112,23 +150,29 @@ async def baseline(request: Request) -> Response:
     return await answer_read(request, view)
 
 
-@router.get(
-    "/v1/payroll/{month}",
-    **route_doc({200: PayrollReport}, errors="401 403 409 422"),
+_PAYROLL_DOC = route_doc({200: PayrollReport}, errors="401 403 409 422")
+_PAYROLL_DOC["responses"][200]["content"].update(
+    {
+        "text/csv": {"schema": {"type": "string", "description": "?format=csv"}},
+        XLSX: {"schema": {"type": "string", "format": "binary", "description": "?format=xlsx"}},
+    }
 )
+
+
+@router.get("/v1/payroll/{month}", **_PAYROLL_DOC)
 async def payroll(
     request: Request,
-    month: str,
-    format: str = "json",
-    lang: str | None = None,
-    bom: str | None = None,
+    month: MonthPath,
+    format: FormatQuery = "json",
+    lang: LangQuery = None,
+    bom: BomQuery = None,
 ) -> Response:
     """The month's payroll per agent and totals; `?format=csv` or `?format=xlsx`, headers
     in `?lang=en|zh-CN` (default: the setting `language`); `?bom=true|false` (default:
     true for zh-CN) starts a CSV with a byte-order mark, for spreadsheets."""
     require(request, READERS)
-    if format not in ("json", "csv", "xlsx"):
-        raise Invalid("format", f"format {format[:20]!r} is not one of json, csv, xlsx")
+    if format not in FORMATS:
+        raise Invalid("format", f"format {format[:20]!r} is not one of {', '.join(FORMATS)}")
     engine = engine_of(request)
     language = check_language(engine.state.settings.language if lang is None else lang)
     with_bom = None if bom is None else _flag(bom, "bom")
@@ -145,7 +189,7 @@ async def payroll(
 
 
 def _flag(text: str, field: str) -> bool:
-    if text not in ("true", "false", "1", "0"):
+    if text not in FLAGS:
         raise Invalid(field, f"{field} {text[:20]!r} is not one of true, false")
     return text in ("true", "1")
 
@@ -170,7 +214,7 @@ def _points(text: str | None, default: tuple[int, ...]) -> tuple[int, ...]:
 
 
 @router.get("/v1/contests/{week}", **route_doc({200: ContestView}, errors="401 403 422"))
-async def get_contest(request: Request, week: str, points: str | None = None) -> Response:
+async def get_contest(request: Request, week: WeekPath, points: PointsQuery = None) -> Response:
     """An ISO week's boards (`2026-W48`); `?points=3,2,1` overrides the setting
     `contest_points` (the points of places 1, 2, 3, ...)."""
     require(request, READERS)
@@ -182,7 +226,9 @@ async def get_contest(request: Request, week: str, points: str | None = None) ->
 
 
 @router.get("/v1/warnings/{month}", **route_doc({200: WarningsView}, errors="401 403 422"))
-async def get_warnings(request: Request, month: str, bottom_n: str | None = None) -> Response:
+async def get_warnings(
+    request: Request, month: MonthPath, bottom_n: BottomNQuery = None
+) -> Response:
     """Agents in the bottom N of a key KPI this month and the month before; `?bottom_n=`
     overrides the setting `warning_bottom_n`."""
     require(request, READERS)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import msgspec
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -14,8 +12,9 @@ from api.body import check_agent_id, read_json
 from api.context import answer_read, engine_of
 from api.errors import json_response
 from api.openapi import route_doc
+from api.params import AgentIdQuery, FromQuery, ToQuery
 from api.query import agent_window, time_field
-from api.schemas import ShiftIn, ShiftsIn
+from api.schemas import MAX_SHIFTS, ShiftIn, ShiftsIn
 from engine.commands import AddShifts
 from engine.errors import Invalid
 from engine.events import ShiftSpec
@@ -24,7 +23,6 @@ from presence.timeutil import format_time
 
 router = APIRouter(tags=["schedule"])
 
-MAX_SHIFTS = 10_000
 _shifts_in = msgspec.json.Decoder(ShiftsIn)
 
 
@@ -57,9 +55,9 @@ async def put_schedule(request: Request) -> Response:
 @router.get("/v1/schedule", **route_doc({200: ScheduleView}, errors="401 403 422"))
 async def get_schedule(
     request: Request,
-    agent_id: str | None = None,
-    from_: Annotated[str | None, Query(alias="from")] = None,
-    to: str | None = None,
+    agent_id: AgentIdQuery = None,
+    from_: FromQuery = None,
+    to: ToQuery = None,
 ) -> Response:
     """Shifts that intersect [from, to), by agent then start; every bound optional."""
     require(request, STAFF)

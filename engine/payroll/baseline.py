@@ -28,6 +28,8 @@ from engine.state import State
 
 METHODS = ("normal", "stddev")
 MAX_MONTHS = 36
+MAX_TIERS = 5  # thresholds a baseline suggests
+UTILIZATION = (0.0, 1.0)  # what min_utilization may be
 
 
 class Dropped(Struct):
@@ -65,10 +67,11 @@ def _check(months: list[str], min_utilization: float, tiers: int, method: str) -
         raise Invalid("months", f"months needs 1..{MAX_MONTHS} months, got {len(months)}")
     if len(set(months)) != len(months):
         raise Invalid("months", "months lists the same month twice")
-    if not 0.0 <= min_utilization <= 1.0:
-        raise Invalid("min_utilization", f"min_utilization {min_utilization} is out of 0.0..1.0")
-    if not 1 <= tiers <= 5:
-        raise Invalid("tiers", f"tiers {tiers} is out of range 1..5")
+    lo, hi = UTILIZATION
+    if not lo <= min_utilization <= hi:
+        raise Invalid("min_utilization", f"min_utilization {min_utilization} is out of {lo}..{hi}")
+    if not 1 <= tiers <= MAX_TIERS:
+        raise Invalid("tiers", f"tiers {tiers} is out of range 1..{MAX_TIERS}")
     if method not in METHODS:
         raise Invalid("method", f"method {method!r} is not one of {', '.join(METHODS)}")
 

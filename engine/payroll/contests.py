@@ -23,14 +23,13 @@ import msgspec
 from msgspec import Struct
 
 from engine.calendar import (
-    month_text,
     parse_month,
     parse_week,
     previous_month,
     week_text,
     window,
 )
-from engine.payroll.report import month_of
+from engine.payroll.report import Month, month_of, month_span
 from engine.payroll.timesheet import agent_times
 from engine.state import State
 from presence.timeutil import format_time
@@ -129,8 +128,7 @@ def bottom(values: dict[str, float], n: int) -> set[str]:
     return {k for k, v in values.items() if v <= cut}
 
 
-def _kpis(state: State, month: str, now: int) -> dict[str, dict[str, float]]:
-    span = month_of(state, month)
+def _kpis(state: State, span: Month, now: int) -> dict[str, dict[str, float]]:
     agents = sorted(state.agents.values(), key=lambda a: a.id)
     out: dict[str, dict[str, float]] = {k: {} for k in KPIS}
     for t in agent_times(state, agents, span.lo, span.hi, now):
@@ -147,8 +145,8 @@ def _kpis(state: State, month: str, now: int) -> dict[str, dict[str, float]]:
 
 def warnings(state: State, month: str, bottom_n: int, now: int) -> WarningsView:
     this = month_of(state, month)
-    before = month_text(previous_month(parse_month(this.text)))
-    now_kpis, prev_kpis = _kpis(state, this.text, now), _kpis(state, before, now)
+    before = month_span(state, previous_month(parse_month(this.text)))
+    now_kpis, prev_kpis = _kpis(state, this, now), _kpis(state, before, now)
     found: list[KpiWarning] = []
     for kpi in KPIS:
         flagged = bottom(now_kpis[kpi], bottom_n) & bottom(prev_kpis[kpi], bottom_n)
@@ -157,4 +155,4 @@ def warnings(state: State, month: str, bottom_n: int, now: int) -> WarningsView:
             found.append(
                 KpiWarning(a, agent.name, agent.team, kpi, now_kpis[kpi][a], prev_kpis[kpi][a])
             )
-    return WarningsView(this.text, before, bottom_n, found)
+    return WarningsView(this.text, before.text, bottom_n, found)

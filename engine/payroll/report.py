@@ -9,6 +9,7 @@ and QA from the same state, so the live engine and a replayed journal agree.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
@@ -69,7 +70,12 @@ class Month:
 
 
 def month_of(state: State, text: str, field: str = "month") -> Month:
-    first = parse_month(text, field)
+    return month_span(state, parse_month(text, field))
+
+
+def month_span(state: State, first: date) -> Month:
+    """The month that starts on `first`, also one before the months taken from outside (the
+    month before 1970-01 for its warnings: nothing is recorded in it)."""
     end = next_month(first)
     lo, hi = window(first, end, state.settings.timezone)
     return Month(month_text(first), lo, hi, first.toordinal(), end.toordinal())

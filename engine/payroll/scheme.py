@@ -19,7 +19,8 @@ MAX_TIERS = 20
 MAX_THRESHOLD = 1_000_000_000
 # 10^9 orders at 10^8 cents stays below 2^63 (int64) with room to sum 90 agents.
 MAX_RATE_CENTS = 100_000_000
-_CURRENCY = re.compile(r"[A-Z]{3}")  # fullmatch: "$" would let a final newline in
+CURRENCY_CHARS = r"[A-Z]{3}"  # ISO 4217; public for the API's schema
+_CURRENCY = re.compile(CURRENCY_CHARS)  # fullmatch: "$" would let a final newline in
 
 
 @dataclass(slots=True, frozen=True)

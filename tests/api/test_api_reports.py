@@ -310,3 +310,11 @@ async def test_exports_never_carry_a_live_formula_or_link_from_user_text(api: Ap
     names = {sheet.cell(i, 1).value: sheet.cell(i, 2).value for i in (2, 3)}
     assert names == {"a1": "'" + evil["a1"][0], "b1": "'" + evil["b1"][0]}
     assert sheet.cell(3, 3).value == "http://evil.example/team"  # text, not a link
+
+
+async def test_warnings_of_the_first_month_compare_with_an_empty_month_before(api: Api) -> None:
+    """1970-01 is a month the API takes; the month before it holds nothing (it was a 422
+    naming 1969-12, a month the request never named)."""
+    await api.agent("a1")
+    body = await api.ok("GET", "/v1/warnings/1970-01?bottom_n=1")
+    assert (body["month"], body["previous_month"], body["warnings"]) == ("1970-01", "1969-12", [])
