@@ -119,6 +119,7 @@ class ClockIn(Body):
         ),
     ] = UNSET
 
+
 Window = Annotated[int, stated(minimum=0, maximum=MAX_WINDOW_S)]
 
 

@@ -29,6 +29,7 @@ import msgspec
 
 from engine.fingerprint import fingerprint
 from engine.keys import ApiKey, key_id
+from engine.payroll.closing import ClosedMonth
 from engine.payroll.scheme import Scheme
 from engine.payroll.tallies import Tallies
 from engine.settings import Settings
@@ -176,6 +177,11 @@ def restore(fp: dict[str, Any], orders: list[Order] | None = None) -> State:
         m: Scheme(m, currency, tuple(thresholds), tuple(rates))
         for m, (currency, thresholds, rates) in fp["schemes"].items()
     }
+    state.closed_months = {
+        m: ClosedMonth(closed_at, by, report.encode())
+        for m, (closed_at, by, report) in fp["closed_months"].items()
+    }
+    state.late = {tuple(k.split(" ", 1)): list(row) for k, row in fp["late"].items()}  # type: ignore[misc]
     state.rearm_timers()
     state.index.rebuild()
     return state

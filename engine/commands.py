@@ -96,6 +96,11 @@ class RevokeKey(Command):
     by: str
 
 
+class ClosePayrollMonth(Command):
+    month: str
+    by: str
+
+
 class SetClock(Command):
     to: int
 
@@ -135,4 +140,5 @@ AnyCommand = (
     | SetClock
     | ChangeSettings
     | SetPayrollScheme
+    | ClosePayrollMonth
 )

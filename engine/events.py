@@ -53,6 +53,14 @@ class KeyCreated(Event):
     agent_id: str | None = None
 
 
+class PayrollMonthClosed(Event):
+    """A payroll month frozen: `report` is its payroll report as paid (JSON), kept as is."""
+
+    month: str
+    by: str
+    report: bytes
+
+
 class KeyRevoked(Event):
     """From this record on the key is refused (401 `key_revoked`); it stays listed."""
 
@@ -102,6 +110,7 @@ AnyEvent = (
     | QaRecorded
     | KeyCreated
     | KeyRevoked
+    | PayrollMonthClosed
     | ClockSet
     | SettingsChanged
     | PayrollSchemeSet
@@ -146,6 +155,7 @@ __all__ = [
     "OrderQueued",
     "OrderReceived",
     "OrderReleased",
+    "PayrollMonthClosed",
     "PayrollSchemeSet",
     "QaRecorded",
     "Record",

@@ -111,6 +111,11 @@ def fingerprint(state: State, *, orders: bool = True) -> dict[str, Any]:
             m: [s.currency, list(s.thresholds), list(s.rates_cents)]
             for m, s in sorted(state.schemes.items())
         },
+        "closed_months": {
+            m: [c.closed_at, c.by, c.report.decode()]
+            for m, c in sorted(state.closed_months.items())
+        },
+        "late": {f"{m} {a}": list(row) for (m, a), row in sorted(state.late.items())},
     }
     if not orders:
         del fp["orders"]

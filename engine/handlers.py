@@ -22,8 +22,10 @@ from engine import commands as cmd
 from engine import events as ev
 from engine.errors import Conflict, Forbidden, Invalid, NotFound, SeatflowError
 from engine.keys import key_id
+from engine.payroll.closing import first_open_after, latest_closed
+from engine.payroll.report import month_of, payroll_report
 from engine.payroll.scheme import check_scheme
-from engine.payroll.views import scheme_view
+from engine.payroll.views import MonthClosedView, scheme_view
 from engine.settings import Settings
 from engine.state import State, apply
 from engine.views import (
@@ -44,6 +46,7 @@ from engine.views import (
 from presence import guard
 from presence.agent import OFFLINE, Agent
 from presence.requests import LogoutRequest
+from presence.timeutil import format_time
 from router import policy
 from router.order import ASSIGNED, COMPLETED, SHOWN_STATUS
 
@@ -303,6 +306,13 @@ def change_settings(ch: Changes, c: cmd.ChangeSettings) -> Reply:
         c.warning_bottom_n,
         c.language,
     ).validated()
+    closed = latest_closed(ch.state.closed_months)
+    if closed is not None and s.timezone != ch.state.settings.timezone:
+        raise Conflict(
+            f"payroll month {closed} is closed: changing the time zone would move paid work "
+            "between months",
+            code="timezone_locked",
+        )
     if s != ch.state.settings:
         ch.emit(ev.SettingsChanged(*astuple(s)))
     return Reply(200, settings_view(s))
@@ -311,10 +321,37 @@ def change_settings(ch: Changes, c: cmd.ChangeSettings) -> Reply:
 def set_payroll_scheme(ch: Changes, c: cmd.SetPayrollScheme) -> Reply:
     """Add a scheme version, or replace the one with the same effective_from."""
     s = check_scheme(c.effective_from, c.currency, c.thresholds, c.rates_cents)
+    closed = latest_closed(ch.state.closed_months)
+    if closed is not None and s.effective_from <= closed:
+        raise Conflict(
+            f"payroll month {closed} is closed: a scheme can take effect from "
+            f"{first_open_after(ch.state.closed_months, closed)} on, not {s.effective_from}",
+            code="month_closed",
+        )
     created = s.effective_from not in ch.state.schemes
     if ch.state.schemes.get(s.effective_from) != s:
         ch.emit(ev.PayrollSchemeSet(s.effective_from, s.currency, s.thresholds, s.rates_cents))
     return Reply(201 if created else 200, scheme_view(s))
+
+
+def close_payroll_month(ch: Changes, c: cmd.ClosePayrollMonth) -> Reply:
+    """Freeze a month that has ended (in the center's time zone); closing twice is a no-op."""
+    month = month_of(ch.state, c.month)
+    done = ch.state.closed_months.get(month.text)
+    if done is None:
+        if ch.now < month.hi:
+            raise Conflict(
+                f"payroll month {month.text} has not ended: it ends at {format_time(month.hi)} "
+                f"({ch.state.settings.timezone})",
+                code="month_not_over",
+                detail={"ends_at": format_time(month.hi)},
+            )
+        report = payroll_report(ch.state, month.text, ch.now)
+        report.closed_at = format_time(ch.now)
+        ch.emit(ev.PayrollMonthClosed(month.text, c.by, msgspec.json.encode(report)))
+        done = ch.state.closed_months[month.text]
+    frozen = payroll_report(ch.state, month.text, ch.now)
+    return Reply(200, MonthClosedView(month.text, format_time(done.closed_at), frozen.totals))
 
 
 def set_clock(ch: Changes, c: cmd.SetClock) -> Reply:
@@ -341,6 +378,7 @@ HANDLERS: dict[type, Callable[[Changes, Any], Reply]] = {
     cmd.ChangeSettings: change_settings,
     cmd.SetClock: set_clock,
     cmd.SetPayrollScheme: set_payroll_scheme,
+    cmd.ClosePayrollMonth: close_payroll_month,
 }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from engine import events as ev
 from engine.keys import ApiKey, key_id
+from engine.payroll.closing import ClosedMonth, first_open_after, month_of_day
 from engine.payroll.scheme import Scheme
 from engine.payroll.tallies import Tallies
 from engine.settings import Settings
@@ -71,6 +72,10 @@ class State:
     tallies: Tallies = field(default_factory=Tallies)
     # Piece-rate scheme versions by effective_from month ("YYYY-MM").
     schemes: dict[str, Scheme] = field(default_factory=dict)
+    # Closed payroll months, and what arrived about them since, not yet carried by the
+    # first open month after them: (month, agent) -> [late QA results, change in passed].
+    closed_months: dict[str, ClosedMonth] = field(default_factory=dict)
+    late: dict[tuple[str, str], list[int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.index = AgentIndex(self.agents)
@@ -234,7 +239,21 @@ def _qa_recorded(state: State, e: ev.QaRecorded, at: int) -> None:
     order = state.orders[e.order_id]
     if order.agent_id is not None and order.completed_at is not None:
         state.tallies.qa(order.agent_id, order.completed_at, order.qa_passed, e.passed)
+        if state.closed_months:
+            month = month_of_day(state.tallies.days.ordinal(order.completed_at))
+            if month in state.closed_months:
+                row = state.late.setdefault((month, order.agent_id), [0, 0])
+                row[0] += 1  # a QA result that came late
+                row[1] += int(e.passed) - int(bool(order.qa_passed))
     order.qa_passed = e.passed
+
+
+def _payroll_month_closed(state: State, e: ev.PayrollMonthClosed, at: int) -> None:
+    # What this month's report carried as adjustments is paid with it: no longer late.
+    carried = [k for k in state.late if first_open_after(state.closed_months, k[0]) == e.month]
+    for k in carried:
+        del state.late[k]
+    state.closed_months[e.month] = ClosedMonth(at, e.by, e.report)
 
 
 def _key_created(state: State, e: ev.KeyCreated, at: int) -> None:
@@ -302,6 +321,7 @@ APPLY: dict[type, Callable[[State, Any, int], None]] = {
     ev.ClockSet: _clock_set,
     ev.SettingsChanged: _settings_changed,
     ev.PayrollSchemeSet: _payroll_scheme_set,
+    ev.PayrollMonthClosed: _payroll_month_closed,
 }
 
 

@@ -44,7 +44,13 @@ from engine.payroll.contests import ContestView, WarningsView, contest, warnings
 from engine.payroll.export import to_csv, to_xlsx
 from engine.payroll.report import payroll_report, utilization_report
 from engine.payroll.scheme import CURRENCY_CHARS, MAX_RATE_CENTS, MAX_THRESHOLD, MAX_TIERS
-from engine.payroll.views import PayrollReport, SchemeList, SchemeView, UtilizationReport
+from engine.payroll.views import (
+    MonthClosedView,
+    PayrollReport,
+    SchemeList,
+    SchemeView,
+    UtilizationReport,
+)
 from engine.payroll.views import scheme_view as view_of_scheme
 from engine.settings import MAX_BOTTOM_N, MAX_PLACES, MAX_POINTS
 
@@ -78,9 +84,7 @@ class SchemeIn(Body):
 
 
 class BaselineIn(Body):
-    months: Annotated[
-        list[Month], stated(minItems=1, maxItems=bl.MAX_MONTHS, uniqueItems=True)
-    ]
+    months: Annotated[list[Month], stated(minItems=1, maxItems=bl.MAX_MONTHS, uniqueItems=True)]
     min_utilization: Annotated[
         float, stated(minimum=bl.UTILIZATION[0], maximum=bl.UTILIZATION[1])
     ] = 0.0
@@ -116,7 +120,7 @@ async def utilization(
 
 @router.put(
     "/v1/payroll/scheme",
-    **route_doc({200: SchemeView, 201: SchemeView}, SchemeIn, "400 401 403 413 422"),
+    **route_doc({200: SchemeView, 201: SchemeView}, SchemeIn, "400 401 403 409 413 422"),
 )
 async def put_scheme(request: Request) -> Response:
     """Add the scheme version in force from `effective_from` (201), or replace it (200)."""
@@ -125,6 +129,15 @@ async def put_scheme(request: Request) -> Response:
     return await run(
         request, cmd.SetPayrollScheme(b.effective_from, b.currency, b.thresholds, b.rates_cents)
     )
+
+
+@router.post(
+    "/v1/payroll/{month}/close", **route_doc({200: MonthClosedView}, None, "401 403 409 422")
+)
+async def close_month(request: Request, month: MonthPath) -> Response:
+    """Freeze an ended month's payroll for good (409 `month_not_over` before its end)."""
+    who = require(request, SCHEME_WRITERS)
+    return await run(request, cmd.ClosePayrollMonth(month, who.by))
 
 
 @router.get("/v1/payroll/scheme", **route_doc({200: SchemeList}))

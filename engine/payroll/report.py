@@ -11,14 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import msgspec
 import numpy as np
 
 from engine.calendar import month_text, next_month, parse_month, window
 from engine.errors import Conflict, NotFound
+from engine.payroll.closing import LATE_QA, first_open_after
 from engine.payroll.kernel import tier_counts
 from engine.payroll.scheme import Scheme, scheme_for
 from engine.payroll.timesheet import AgentTime, agent_times, by_team, time_row, time_sum
 from engine.payroll.views import (
+    Adjustment,
     PayrollReport,
     PayrollRow,
     PayrollTotals,
@@ -126,9 +129,19 @@ def _totals(
     )  # fmt: skip
 
 
+_frozen = msgspec.json.Decoder(PayrollReport)
+
+
 def payroll_report(state: State, month_text_: str, now: int) -> PayrollReport:
-    """Every agent's month: completed, pay per band, time on duty, QA, logouts; totals."""
+    """Every agent's month: completed, pay per band, time on duty, QA, logouts; totals.
+
+    A closed month answers its frozen report; an open one carries the adjustments of
+    closed months before it that it is the first open month after.
+    """
     month = month_of(state, month_text_)
+    closed = state.closed_months.get(month.text)
+    if closed is not None:
+        return _frozen.decode(closed.report)
     scheme = scheme_in_force(state, month.text)
     agents = sorted(state.agents.values(), key=lambda a: a.id)
     tallies = [state.tallies.sums(a.id, month.first_day, month.end_day) for a in agents]
@@ -141,7 +154,22 @@ def payroll_report(state: State, month_text_: str, now: int) -> PayrollReport:
         _row(t, tally, _tiers(scheme, band_rows[i]), pays[i])
         for i, (t, tally) in enumerate(zip(times, tallies, strict=True))
     ]
+    if state.late:
+        _carry(state, month.text, rows)
     return PayrollReport(
         month.text, state.settings.timezone, format_time(month.lo), format_time(month.hi),
         scheme_view(scheme), rows, _totals(scheme, rows, times, bands),
     )  # fmt: skip
+
+
+def _carry(state: State, month: str, rows: list[PayrollRow]) -> None:
+    """Late news of closed months whose first open month is this one, on their agents' rows.
+
+    A late QA result changes no pay (pay follows completed orders): its adjustment counts
+    the QA results that arrived late, for 0 cents.
+    """
+    by_agent = {r.agent_id: r for r in rows}
+    for (closed, agent_id), (results, _passed) in sorted(state.late.items()):
+        row = by_agent.get(agent_id)
+        if row is not None and first_open_after(state.closed_months, closed) == month:
+            row.adjustments.append(Adjustment(closed, LATE_QA, results, 0))

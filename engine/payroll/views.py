@@ -92,6 +92,15 @@ class TierView(Struct):
     amount_cents: int
 
 
+class Adjustment(Struct):
+    """What arrived about a closed month's work after it closed, carried by this month."""
+
+    month: str
+    kind: str
+    orders: int
+    amount_cents: int
+
+
 class PayrollRow(Struct):
     agent_id: str
     name: str
@@ -107,6 +116,7 @@ class PayrollRow(Struct):
     accuracy: float | None
     logout_requests: int
     forced_logouts: int
+    adjustments: list[Adjustment] = msgspec.field(default_factory=list)
 
 
 class PayrollTotals(Struct):
@@ -131,4 +141,12 @@ class PayrollReport(Struct):
     to: str
     scheme: SchemeView
     agents: list[PayrollRow]
+    totals: PayrollTotals
+    # Set once the month is closed: the report is then this one, frozen, for good.
+    closed_at: str | None = None
+
+
+class MonthClosedView(Struct):
+    month: str
+    closed_at: str
     totals: PayrollTotals

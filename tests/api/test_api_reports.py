@@ -50,7 +50,7 @@ async def test_monthly_payroll_json_csv_and_xlsx_agree(api: Api) -> None:
         ],
         "payout_cents": 580, "scheduled_s": 4 * 3600, "on_duty_s": 4 * 3600,
         "utilization": 1.0, "qa_checked": 2, "qa_passed": 1, "accuracy": 0.5,
-        "logout_requests": 0, "forced_logouts": 0,
+        "logout_requests": 0, "forced_logouts": 0, "adjustments": [],
     }  # fmt: skip
     assert b1["payout_cents"] == 100 and b1["completed"] == 1
     assert body["totals"]["payout_cents"] == 680 and body["totals"]["completed"] == 6

@@ -21,7 +21,7 @@ from engine.fingerprint import fingerprint
 from engine.journal import MemoryJournal
 
 # Event types the journal fixture cannot hold: they came after it was written.
-ADDED_SINCE_THE_FIXTURE = {"KeyRevoked"}
+ADDED_SINCE_THE_FIXTURE = {"KeyRevoked", "PayrollMonthClosed"}
 
 # A KeyCreated record carries the hash of a random key: the one part that differs per run.
 _KEY_HASH = re.compile(rb"(KeyCreated\xd9@)[0-9a-f]{64}")

@@ -240,6 +240,22 @@ STEPS: list[Step] = [
     ("GET", "/v1/payroll/2026-11", None, "payroll"),  # 401 key_revoked
     ("DELETE", "/v1/keys/000000000000", None, None),  # 404
     ("GET", "/v1/keys", None, "supervisor"),  # 403
+    ("POST", "/v1/payroll/2026-11/close", None, None),  # 409 month_not_over
+    _clock("2026-12-01T01:00:00Z"),  # November has ended in Europe/Berlin (23:00Z)
+    ("POST", "/v1/payroll/2026-11/close", None, None),
+    ("POST", "/v1/payroll/2026-11/close", None, None),  # 200 again, the first close's body
+    ("POST", "/v1/orders/o-3/qa", {"passed": False}, None),  # late: November is paid
+    ("GET", "/v1/payroll/2026-11", None, None),  # frozen, closed_at set
+    ("GET", "/v1/payroll/2026-11?format=csv", None, None),
+    ("GET", "/v1/payroll/2026-12", None, None),  # the late QA as an adjustment
+    (
+        "PUT",
+        "/v1/payroll/scheme",
+        {"effective_from": "2026-11", "thresholds": [5], "rates_cents": [1, 2]},
+        None,
+    ),  # 409 month_closed
+    ("PUT", "/v1/settings", {"timezone": "UTC"}, None),  # 409 timezone_locked
+    ("POST", "/v1/payroll/2026-12/close", None, "supervisor"),  # 403
 ]
 
 

@@ -191,7 +191,6 @@ def test_no_answer_breaks_the_document(case: Any, floor: Floor) -> None:
     floor.saw(case.method, case.path, response.status_code, body)
 
 
-
 def _views(c: httpx.Client, floor: Floor) -> dict[str, tuple[int, Any]]:
     """Every view a reader can take of what the fuzzer left."""
     agents = [a["id"] for a in ok(c.get("/v1/agents"))["agents"]]

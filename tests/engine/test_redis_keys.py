@@ -82,6 +82,7 @@ EXAMPLES: list[cmd.Command] = [
     cmd.RecordQa("o1", False, "qa"),
     cmd.CreateKey("hash", "agent", "a1"),
     cmd.RevokeKey("0123456789ab", "admin"),
+    cmd.ClosePayrollMonth("2026-10", "payroll:1234"),
     cmd.SetClock(T0 + 5),
     cmd.ChangeSettings(600, 300, "Asia/Shanghai", (5, 3), 2),
     cmd.SetPayrollScheme("2026-11-01", "CNY", [0, 100], [150, 200]),
