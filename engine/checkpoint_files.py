@@ -180,18 +180,24 @@ class Checkpointer:
                     break
                 await asyncio.sleep(0)
 
-    def fork(self) -> int | None:
-        """Start a child writing the state as of now; None if this is not a settled moment."""
-        engine, journal = self.engine, self.engine.journal
+    def _settled(self) -> tuple[int, bytes] | None:
+        """(seq, record seq) if state is now exactly the fold of records 1..seq, and newer
+        than the last checkpoint; None while records wait to be written (engine.last_seq
+        may still trail the journal, its commands not yet resumed: that does not matter)."""
+        journal = self.engine.journal
         assert isinstance(journal, SqliteJournal)
         seq = journal.settled()
-        # Nothing pending: state is exactly the fold of records 1..seq (engine.last_seq may
-        # still trail, its commands not yet resumed; that does not matter here).
-        if seq is None or not engine.ready or seq <= self.seq:
+        if seq is None or not self.engine.ready or seq <= self.seq:
             return None
         record = journal.record(seq)
-        if record is None:
+        return None if record is None else (seq, record)
+
+    def fork(self) -> int | None:
+        """Start a child writing the state as of now; None if this is not a settled moment."""
+        engine, settled = self.engine, self._settled()
+        if settled is None:
             return None
+        seq, record = settled
         pid = os.fork()
         if pid == 0:  # the child: encode, write, leave; never return into the server
             code = 1
@@ -231,16 +237,12 @@ class Checkpointer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self.reap(wait=True)
-        journal = self.engine.journal
-        assert isinstance(journal, SqliteJournal)
         with contextlib.suppress(Exception):
-            await journal.flush()
-        seq = journal.settled()
-        if seq is None or seq <= self.seq or not self.engine.ready:
+            await self.engine.journal.flush()
+        settled = self._settled()
+        if settled is None:
             return
-        record = journal.record(seq)
-        if record is None:
-            return
+        seq, record = settled
         try:
             self.files.write(encode(self.engine.state, seq, record), seq)
         except OSError as exc:
