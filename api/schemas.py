@@ -13,7 +13,15 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 
 from api.body import MAX_ID
 from engine.i18n import LANGUAGES
-from engine.settings import MAX_BOTTOM_N, MAX_PLACES, MAX_WINDOW_S
+from engine.settings import (
+    MAX_BOTTOM_N,
+    MAX_PLACES,
+    MAX_STICKY_WINDOW_S,
+    MAX_WINDOW_S,
+    MAX_WRAP_UP_S,
+    RESPONSE_TIMEOUT_MAX,
+    RESPONSE_TIMEOUT_MIN,
+)
 from engine.views import AgentView, AuditView, KeyInfoView, LogoutRequestView
 from presence.guard import MAX_NAME
 from router.order import PRIORITY_MAX, PRIORITY_MIN
@@ -60,6 +68,16 @@ class OrderIn(Body):
     skill: Skill | None = None
     priority: Priority = 0
     payload: dict[str, Any] | None = None
+    customer_id: (
+        Annotated[
+            str,
+            Meta(min_length=1, max_length=MAX_ID, description="the customer (sticky routing)"),
+        ]
+        | None
+    ) = None
+    preferred_agent_id: Annotated[
+        str | None, Meta(description="a dedicated agent, tried first; unknown: routed by load")
+    ] = None
 
 
 class OrdersBatchIn(Body):
@@ -100,6 +118,14 @@ class SettingsIn(Body):
     warning_bottom_n: Annotated[int | UnsetType, Meta(description=f"1..{MAX_BOTTOM_N}")] = UNSET
     language: Annotated[
         str | UnsetType, Meta(description=f"exports' default language: {', '.join(LANGUAGES)}")
+    ] = UNSET
+    response_timeout_s: Annotated[
+        int | UnsetType,
+        Meta(description=f"0 (off) or {RESPONSE_TIMEOUT_MIN}..{RESPONSE_TIMEOUT_MAX}"),
+    ] = UNSET
+    wrap_up_s: Annotated[int | UnsetType, Meta(description=f"0..{MAX_WRAP_UP_S}")] = UNSET
+    sticky_window_s: Annotated[
+        int | UnsetType, Meta(description=f"0 (off)..{MAX_STICKY_WINDOW_S}")
     ] = UNSET
 
 

@@ -3,6 +3,7 @@
     execute(command)
       now = clock (never behind the last record)
       advance state to now              (handover re-ranking)
+      timers due by now fire            (engine.timers: a record of their own, first)
       handler: check, then emit events  (decided by presence and router, applied at once)
       journal.append(record)            (its place in the log fixed now)
       await durable                     (group commit)
@@ -26,6 +27,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Protocol, cast
 
+from engine import timers
 from engine.clock import Clock, ManualClock
 from engine.commands import Command, SetClock
 from engine.errors import Conflict, Unavailable
@@ -53,6 +55,8 @@ class Engine:
         self.listeners: list[Listener] = []
         # Records appended while listeners exist, waiting to become durable, in order.
         self._undelivered: deque[tuple[asyncio.Future[int], Record]] = deque()
+        # Fires lifecycle timers on a real clock when no request comes (engine.timers).
+        self.driver: timers.TimerDriver | None = None
 
     def recover(self, records: Iterable[tuple[int, bytes]] | None = None) -> int:
         """Rebuild state from the journal (or the given (seq, record) pairs); returns their number.
@@ -115,6 +119,22 @@ class Engine:
         self._check_ready()
         now = self.now() if at is None else at
         self.state.advance(now)
+        fired = timers.fire_before(self, command, now)
+        try:
+            return await self._run(command, now)
+        finally:
+            if fired is not None:  # done by now, unless the command was refused
+                await self._settle(fired)
+
+    async def _settle(self, fired: Awaitable[int]) -> None:
+        try:
+            self.last_seq = max(self.last_seq, await asyncio.shield(fired))
+        except JournalError as exc:
+            self.failure = self.failure or str(exc)
+            self._check_ready()
+
+    async def _run(self, command: Command, now: int) -> Reply:
+        """Everything up to the journal's append runs at once: one writer, no lock."""
         changes = Changes(self.state, now)
         try:
             reply = handle(changes, command)
@@ -132,10 +152,7 @@ class Engine:
             # the same: state must stay the fold of the journal.
             pending = None
             if changes.events:
-                record = Record(now, cast(list[AnyEvent], changes.events))
-                pending = self.journal.append(encode_record(record))
-                if self.listeners:
-                    pending = self._watch(pending, record)
+                pending = self.append(Record(now, cast(list[AnyEvent], changes.events)))
         try:
             if pending is not None:
                 # Shielded: a caller that goes away (client hang-up) must not cancel the
@@ -148,6 +165,11 @@ class Engine:
             log.error("journal failed, refusing further commands: %s", exc)
             self._check_ready()
         return reply
+
+    def append(self, record: Record) -> Awaitable[int]:
+        """Journal a record next; the awaitable gives its seq once durable."""
+        pending = self.journal.append(encode_record(record))
+        return self._watch(pending, record) if self.listeners else pending
 
     def _watch(self, pending: Awaitable[int], record: Record) -> asyncio.Future[int]:
         """Queue the record for the listeners; delivered when it (and all before it) is durable.
@@ -199,6 +221,8 @@ class Engine:
         return await self.execute(SetClock(to), at=to)
 
     async def close(self) -> None:
+        if self.driver is not None:
+            self.driver.stop()
         await self.journal.close()
 
 

@@ -132,6 +132,12 @@ async def test_openapi_documents_real_bodies(api: Api) -> None:
         "created_at",
         "assigned_at",
         "completed_at",
+        "first_response_at",
+        "reassignments",
+        "customer_id",
+        "preferred_agent_id",
+        "preferred_agent_unknown",
+        "routed_by",
     }
     batch = doc["paths"]["/v1/orders:batch"]["post"]
     items = batch["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
