@@ -70,8 +70,10 @@ async def test_board_snapshot(api: Api) -> None:
         {"skill": "after", "depth": 1, "oldest_wait_s": 3630.0},
     ]
     assert board["teams"] == [
-        {"team": "north", "available": 1, "away": 0, "offline": 0, "load": 2, "capacity": 2},
-        {"team": "south", "available": 0, "away": 0, "offline": 1, "load": 0, "capacity": 1},
+        {"team": "north", "available": 1, "away": 0, "offline": 0, "load": 2, "capacity": 2,
+         "not_responding": 0},
+        {"team": "south", "available": 0, "away": 0, "offline": 1, "load": 0, "capacity": 1,
+         "not_responding": 0},
     ]
     assert [r["id"] for r in board["pending_logout_requests"]] == ["lr-1"]
     assert board["totals"]["queued"] == 2
