@@ -14,7 +14,7 @@ from msgspec import Struct
 from engine.reports import utilization_today
 from engine.state import State
 from engine.views import LogoutRequestView, request_view
-from presence.agent import AVAILABLE, AWAY, Agent
+from presence.agent import AVAILABLE, AWAY, NOT_RESPONDING, Agent
 from presence.requests import PENDING
 from presence.timeutil import format_time
 
@@ -43,6 +43,7 @@ class BoardTeam(Struct):
     offline: int = 0
     load: int = 0
     capacity: int = 0
+    not_responding: int = 0
 
 
 class BoardTotals(Struct):
@@ -57,6 +58,10 @@ class BoardTotals(Struct):
     orders_received: int
     orders_assigned: int
     orders_completed: int
+    # Agents that left an order unanswered past response_timeout_s (API.md 1.1).
+    not_responding: int = 0
+    # Slots held in wrap-up after completions (setting wrap_up_s); `load` counts them.
+    wrapping: int = 0
 
 
 class Board(Struct):
@@ -74,7 +79,7 @@ def _agent(state: State, a: Agent) -> BoardAgent:
         a.name,
         a.team,
         a.state,
-        len(a.open_orders),
+        a.load,
         a.capacity,
         format_time(a.state_since),
         utilization_today(state, a.id),
@@ -96,6 +101,7 @@ class SeatCounts(Protocol):
     available: int
     away: int
     offline: int
+    not_responding: int
     load: int
     capacity: int
 
@@ -106,9 +112,11 @@ def count_seat(row: SeatCounts, a: Agent) -> None:
         row.available += 1
     elif a.state == AWAY:
         row.away += 1
+    elif a.state == NOT_RESPONDING:
+        row.not_responding += 1
     else:
         row.offline += 1
-    row.load += len(a.open_orders)
+    row.load += a.load
     row.capacity += a.capacity
 
 
@@ -140,6 +148,8 @@ def build_totals(state: State, pending_logout_requests: int) -> BoardTotals:
         orders_received=c.received,
         orders_assigned=c.assigned,
         orders_completed=c.completed,
+        not_responding=seats.not_responding,
+        wrapping=sum(len(a.wrap_ends) for a in state.agents.values()),
     )
 
 

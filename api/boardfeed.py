@@ -50,6 +50,8 @@ class Seat(Struct):
     # setting stop_new_before_end_s before that end, or past it. The wire keeps this name.
     near_shift_end: bool
     pending_logout_request: str | None
+    # Slots held in wrap-up (counted in `load`).
+    wrapping: int = 0
 
 
 class TeamRow(Struct):
@@ -62,6 +64,7 @@ class TeamRow(Struct):
     scheduled_s: int = 0
     on_duty_s: int = 0
     utilization_today: float | None = None
+    not_responding: int = 0
 
 
 class SkillRow(Struct):
@@ -75,6 +78,7 @@ class SkillRow(Struct):
     capacity: int = 0
     depth: int = 0
     oldest_wait_s: float = 0.0
+    not_responding: int = 0
 
 
 class Minute(Struct):
@@ -151,7 +155,7 @@ def seat(state: State, a: Agent, now: int, split: TimeSplit) -> Seat:
         a.name,
         a.team,
         a.state,
-        len(a.open_orders),
+        a.load,
         a.capacity,
         format_time(a.state_since),
         split.utilization,
@@ -160,6 +164,7 @@ def seat(state: State, a: Agent, now: int, split: TimeSplit) -> Seat:
         shift_end,
         near,
         a.pending_request,
+        len(a.wrap_ends),
     )
 
 

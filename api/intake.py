@@ -2,7 +2,10 @@
 
 The digest that makes retries idempotent is blake2b-128 of
 `[skill, priority, payload]` encoded with sorted keys, so key order in the
-payload does not matter; the payload is kept as its JSON bytes.
+payload does not matter; the payload is kept as its JSON bytes. An order with a
+`customer_id` or `preferred_agent_id` digests `[skill, priority, payload,
+customer_id, preferred_agent_id]` (orders without them keep the digest they
+always had, so retries of orders journaled before still match).
 """
 
 from __future__ import annotations
@@ -12,7 +15,14 @@ from hashlib import blake2b
 
 import msgspec
 
-from api.body import TooDeep, check_new_order_id, decode, too_deep, validation_error
+from api.body import (
+    TooDeep,
+    check_agent_id,
+    check_new_order_id,
+    decode,
+    too_deep,
+    validation_error,
+)
 from api.errors import MalformedJson
 from api.schemas import MAX_BATCH, OrderIn, OrdersBatchIn
 from engine.commands import NewOrder
@@ -26,9 +36,16 @@ _sorted = msgspec.json.Encoder(order="sorted")
 
 def new_order(o: OrderIn, prefix: str = "") -> NewOrder:
     check_new_order_id(o.id, f"{prefix}id")
-    digest = blake2b(_sorted.encode([o.skill, o.priority, o.payload]), digest_size=16).digest()
+    digested: list[object] = [o.skill, o.priority, o.payload]
+    if o.customer_id is not None or o.preferred_agent_id is not None:
+        if o.customer_id is not None:
+            check_new_order_id(o.customer_id, f"{prefix}customer_id")
+        if o.preferred_agent_id is not None:
+            check_agent_id(o.preferred_agent_id, f"{prefix}preferred_agent_id")
+        digested += [o.customer_id, o.preferred_agent_id]
+    digest = blake2b(_sorted.encode(digested), digest_size=16).digest()
     payload = None if o.payload is None else _sorted.encode(o.payload)
-    return NewOrder(o.id, o.skill, o.priority, digest, payload)
+    return NewOrder(o.id, o.skill, o.priority, digest, payload, o.customer_id, o.preferred_agent_id)
 
 
 def decode_order(data: bytes) -> NewOrder:

@@ -47,6 +47,12 @@ class StateCollector(Collector):
             ("assigned", c.assigned, "Assignments, re-assignments after a logout included."),
             ("queued", c.queued, "Times an order was put in a queue (no eligible agent)."),
             ("completed", c.completed, "Orders completed."),
+            ("responded", c.responded, "First responses reported (POST .../responded)."),
+            (
+                "response_timeouts",
+                c.timed_out,
+                "Orders taken back for no first response within response_timeout_s.",
+            ),
         ):
             yield CounterMetricFamily(f"seatflow_orders_{name}", what, value=value)
         depth = GaugeMetricFamily(
@@ -74,6 +80,11 @@ class StateCollector(Collector):
                 "Seconds since the newest checkpoint of the state was written.",
                 value=age,
             )
+        yield GaugeMetricFamily(
+            "seatflow_wrap_up_slots",
+            "Capacity slots held in wrap-up after a completion (setting wrap_up_s).",
+            value=sum(len(a.wrap_ends) for a in state.agents.values()),
+        )
 
 
 class AssignmentWaits:

@@ -15,7 +15,16 @@ from api.body import MAX_ID
 from api.patterns import AGENT_ID, NEW_ORDER_ID, TIME, Schema, one_of
 from engine.handlers import ROLES
 from engine.i18n import LANGUAGES
-from engine.settings import MAX_BOTTOM_N, MAX_PLACES, MAX_POINTS, MAX_WINDOW_S
+from engine.settings import (
+    MAX_BOTTOM_N,
+    MAX_PLACES,
+    MAX_POINTS,
+    MAX_STICKY_WINDOW_S,
+    MAX_WINDOW_S,
+    MAX_WRAP_UP_S,
+    RESPONSE_TIMEOUT_MAX,
+    RESPONSE_TIMEOUT_MIN,
+)
 from engine.views import AgentView, AuditView, KeyInfoView, LogoutRequestView
 from presence.agent import CAPACITY_MAX, CAPACITY_MIN
 from presence.guard import MAX_NAME, MAX_SKILLS
@@ -89,6 +98,13 @@ class OrderIn(Body):
     skill: Skill | None = None
     priority: Priority = 0
     payload: dict[str, Any] | None = None
+    customer_id: Annotated[OrderId | None, stated(description="the customer (sticky routing)")] = (
+        None
+    )
+    preferred_agent_id: Annotated[
+        AgentId | None,
+        stated(description="a dedicated agent, tried first; unknown: routed by load"),
+    ] = None
 
 
 class OrdersBatchIn(Body):
@@ -134,6 +150,19 @@ class SettingsIn(Body):
     warning_bottom_n: Annotated[int | UnsetType, stated(minimum=1, maximum=MAX_BOTTOM_N)] = UNSET
     language: Annotated[
         str | UnsetType, stated(one_of(LANGUAGES), description="exports' default language")
+    ] = UNSET
+    response_timeout_s: Annotated[
+        int | UnsetType,
+        stated(
+            minimum=0,
+            maximum=RESPONSE_TIMEOUT_MAX,
+            description=f"0 (off) or {RESPONSE_TIMEOUT_MIN}..{RESPONSE_TIMEOUT_MAX} (semantic: "
+            f"1..{RESPONSE_TIMEOUT_MIN - 1} is refused)",
+        ),
+    ] = UNSET
+    wrap_up_s: Annotated[int | UnsetType, stated(minimum=0, maximum=MAX_WRAP_UP_S)] = UNSET
+    sticky_window_s: Annotated[
+        int | UnsetType, stated(minimum=0, maximum=MAX_STICKY_WINDOW_S, description="0: off")
     ] = UNSET
 
 

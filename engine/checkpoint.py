@@ -33,7 +33,7 @@ from engine.payroll.closing import ClosedMonth
 from engine.payroll.scheme import Scheme
 from engine.payroll.tallies import Tallies
 from engine.settings import Settings
-from engine.state import AuditEntry, Counters, State
+from engine.state import AuditEntry, Counters, State, rebuild_deadlines
 from presence.agent import Agent
 from presence.requests import LogoutRequest
 from router.order import QUEUED, Order
@@ -115,16 +115,12 @@ def restore(fp: dict[str, Any], orders: list[Order] | None = None) -> State:
 
     `orders`: the orders as records, for a fingerprint taken without them.
     """
-    s = fp["settings"]
+    # By name: every setting the fingerprint holds (tuples where Settings keeps them).
+    settings: dict[str, Any] = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in fp["settings"].items()
+    }
     state = State(
-        settings=Settings(
-            s["logout_grace_s"],
-            s["stop_new_before_end_s"],
-            s["timezone"],
-            tuple(s["contest_points"]),
-            s["warning_bottom_n"],
-            s["language"],
-        ),  # fmt: skip
+        settings=Settings(**settings),
         now=fp["now"],
         order_seq=fp["order_seq"],
         request_seq=fp["request_seq"],
@@ -134,6 +130,7 @@ def restore(fp: dict[str, Any], orders: list[Order] | None = None) -> State:
             agent_id, a["name"], a["team"], tuple(a["skills"]), a["capacity"], a["state"],
             a["reason"], a["state_since"], dict.fromkeys(a["open_orders"]),
             a["last_assigned_at"], 0, a["handing_over"], a["pending_request"],
+            list(a["wrap_ends"]),
         )  # fmt: skip
     if orders is not None:
         state.orders = {o.id: o for o in orders}
@@ -142,7 +139,9 @@ def restore(fp: dict[str, Any], orders: list[Order] | None = None) -> State:
             state.orders[order_id] = Order(
                 order_id, o["skill"], o["priority"], bytes.fromhex(o["digest"]), o["seq"],
                 o["created_at"], o["status"], o["agent_id"], o["assigned_at"], o["completed_at"],
-                o["qa_passed"],
+                o["qa_passed"], o["customer_id"], o["preferred_agent_id"],
+                o["preferred_unknown"], o["routed_by"], o["first_response_at"],
+                o["responded_by"], o["response_ms"], o["reassignments"],
             )  # fmt: skip
     for _skill, order_ids in fp["queues"]:
         for order_id in order_ids:
@@ -182,7 +181,9 @@ def restore(fp: dict[str, Any], orders: list[Order] | None = None) -> State:
         for m, (closed_at, by, report) in fp["closed_months"].items()
     }
     state.late = {tuple(k.split(" ", 1)): list(row) for k, row in fp["late"].items()}  # type: ignore[misc]
+    state.customers.load((c, a, at) for c, a, at in fp["customers"])
     state.rearm_timers()
+    rebuild_deadlines(state)
     state.index.rebuild()
     return state
 

@@ -65,6 +65,8 @@ class NewOrder(Struct):
     priority: int
     digest: bytes
     payload: bytes | None = None
+    customer_id: str | None = None
+    preferred_agent_id: str | None = None
 
 
 class SubmitOrders(Command):
@@ -77,6 +79,22 @@ class CompleteOrder(Command):
     order_id: str
     # Set when an agent-bound key completes: it must be the assigned agent.
     as_agent: str | None = None
+
+
+class RecordResponse(Command):
+    """The first reply reached the customer; a second one changes nothing."""
+
+    order_id: str
+    # Set when an agent-bound key reports it: it must be the assigned agent.
+    as_agent: str | None = None
+
+
+class FireTimers(Command):
+    """Run the lifecycle timers due by now (response timeouts, wrap-up ends).
+
+    The engine runs them before any command, so with a manual clock they fire as of
+    the command that moves the clock; with the real clock engine.timers runs this
+    when the earliest one is due, with no request needed."""
 
 
 class RecordQa(Command):
@@ -112,6 +130,9 @@ class ChangeSettings(Command):
     contest_points: tuple[int, ...] = (3, 2, 1)
     warning_bottom_n: int = 3
     language: str = "en"
+    response_timeout_s: int = 0
+    wrap_up_s: int = 0
+    sticky_window_s: int = 0
 
 
 class SetPayrollScheme(Command):
@@ -134,6 +155,8 @@ AnyCommand = (
     | DenyLogout
     | SubmitOrders
     | CompleteOrder
+    | RecordResponse
+    | FireTimers
     | RecordQa
     | CreateKey
     | RevokeKey

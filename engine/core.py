@@ -3,6 +3,7 @@
     execute(command)
       now = clock (never behind the last record)
       advance state to now              (handover re-ranking)
+      timers due by now fire            (engine.timers: a record of their own, first)
       handler: check, then emit events  (decided by presence and router, applied at once)
       seal the reply, encode the record (everything that can fail is done by now)
       journal.append(record)            (its place in the log fixed now)
@@ -31,7 +32,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Protocol, cast
 
 from engine.clock import Clock, ManualClock
-from engine.commands import Command, SetClock
+from engine.commands import Command, FireTimers, SetClock
 from engine.errors import Conflict, Unavailable
 from engine.events import AnyEvent, Record, decode_record, encode_record
 from engine.handlers import Changes, Reply, handle
@@ -45,6 +46,12 @@ log = logging.getLogger("seatflow.engine")
 # Listeners must be cheap (mark dirty, append to a bounded buffer): they run on the
 # event loop between commands. One that raises is logged and never breaks the engine.
 Listener = Callable[[Record], None]
+
+
+class Stoppable(Protocol):
+    """What the engine stops at close: the real clock's timer driver (engine.timers)."""
+
+    def stop(self) -> None: ...
 
 
 class Engine:
@@ -62,6 +69,8 @@ class Engine:
         self.closers: list[Callable[[], Awaitable[None]]] = []
         # Records appended while listeners exist, waiting to become durable, in order.
         self._undelivered: deque[tuple[asyncio.Future[int], Record]] = deque()
+        # Fires lifecycle timers on a real clock when no request comes (engine.timers).
+        self.driver: Stoppable | None = None
 
     def recover(self, records: Iterable[tuple[int, bytes]] | None = None) -> int:
         """Rebuild state from the journal (or the given (seq, record) pairs); returns their number.
@@ -128,6 +137,14 @@ class Engine:
     async def execute(self, command: Command, *, at: int | None = None) -> Reply:
         self._check_ready()
         now = self.now() if at is None else at
+        if not isinstance(command, FireTimers) and self.state.deadlines.due(now):
+            # Lifecycle timers due by now fire first, in a record of their own, through
+            # the same guarded path (a manual clock's move fires them as of the move).
+            await self._run(FireTimers(), now)
+        return await self._run(command, now)
+
+    async def _run(self, command: Command, now: int) -> Reply:
+        """Everything up to the journal's append runs at once: one writer, no lock."""
         changes = Changes(self.state, now)
         # Running at a time the clock does not show yet (the test clock being moved): the
         # advance itself is then a change, undone should the command fail.
@@ -258,6 +275,8 @@ class Engine:
                 await closer()
             except Exception:
                 log.exception("closing %r failed; closing the journal all the same", closer)
+        if self.driver is not None:
+            self.driver.stop()
         await self.journal.close()
 
 

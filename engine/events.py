@@ -22,8 +22,10 @@ from presence.events import (
     LogoutDenied,
     LogoutRepeated,
     LogoutRequested,
+    ResponseTimedOut,
     ShiftsAdded,
     ShiftSpec,
+    WrapUpEnded,
 )
 from router.events import OrderAssigned, OrderQueued, OrderReleased
 
@@ -34,9 +36,20 @@ class OrderReceived(Event):
     priority: int
     digest: bytes
     payload: bytes | None = None
+    customer_id: str | None = None  # added 2026-12 (issue 14)
+    preferred_agent_id: str | None = None  # added 2026-12 (issue 14)
 
 
 class OrderCompleted(Event):
+    order_id: str
+    agent_id: str
+    # The agent's slot stays taken in wrap-up until then (epoch ms; 0: no wrap-up).
+    wrap_until: int = 0  # added 2026-12 (issue 14)
+
+
+class OrderResponded(Event):
+    """The agent's first reply reached the customer (POST /v1/orders/{id}/responded)."""
+
     order_id: str
     agent_id: str
 
@@ -81,6 +94,10 @@ class SettingsChanged(Event):
     contest_points: tuple[int, ...] = (3, 2, 1)
     warning_bottom_n: int = 3
     language: str = "en"  # added 2026-12: older records replay as English
+    # added 2026-12 (issue 14): older records replay with the lifecycle off
+    response_timeout_s: int = 0
+    wrap_up_s: int = 0
+    sticky_window_s: int = 0
 
 
 class PayrollSchemeSet(Event):
@@ -107,6 +124,9 @@ AnyEvent = (
     | OrderQueued
     | OrderReleased
     | OrderCompleted
+    | OrderResponded
+    | ResponseTimedOut
+    | WrapUpEnded
     | QaRecorded
     | KeyCreated
     | KeyRevoked
@@ -156,12 +176,15 @@ __all__ = [
     "OrderReceived",
     "OrderReleased",
     "PayrollMonthClosed",
+    "OrderResponded",
     "PayrollSchemeSet",
     "QaRecorded",
     "Record",
+    "ResponseTimedOut",
     "SettingsChanged",
     "ShiftSpec",
     "ShiftsAdded",
+    "WrapUpEnded",
     "decode_record",
     "encode_record",
 ]

@@ -1,8 +1,9 @@
 """A canonical plain-data dump of a center's state, to prove replay == live.
 
 Two states with equal fingerprints answer every read and every future command the
-same way. Caches are left out: the agent index and versions (rebuilt from agents)
-and handover timers (a schedule of re-checks; `handing_over` is what they decide).
+same way. Caches are left out: the agent index and versions (rebuilt from agents),
+handover timers (a schedule of re-checks; `handing_over` is what they decide) and the
+lifecycle deadlines (they follow from open orders, wrap-up slots and settings).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from engine.state import State
 
 # Caches, left out on purpose: each is rebuilt from what the fingerprint holds.
-STATE_CACHES = frozenset({"index", "timers", "timer_at", "key_ids"})
+STATE_CACHES = frozenset({"index", "timers", "timer_at", "key_ids", "deadlines"})
 AGENT_CACHES = frozenset({"version"})
 
 
@@ -35,6 +36,9 @@ def fingerprint(state: State, *, orders: bool = True) -> dict[str, Any]:
             "contest_points": list(state.settings.contest_points),
             "warning_bottom_n": state.settings.warning_bottom_n,
             "language": state.settings.language,
+            "response_timeout_s": state.settings.response_timeout_s,
+            "wrap_up_s": state.settings.wrap_up_s,
+            "sticky_window_s": state.settings.sticky_window_s,
         },
         "agents": {
             a.id: {
@@ -49,6 +53,7 @@ def fingerprint(state: State, *, orders: bool = True) -> dict[str, Any]:
                 "last_assigned_at": a.last_assigned_at,
                 "handing_over": a.handing_over,
                 "pending_request": a.pending_request,
+                "wrap_ends": list(a.wrap_ends),
             }
             for a in state.agents.values()
         },
@@ -64,6 +69,14 @@ def fingerprint(state: State, *, orders: bool = True) -> dict[str, Any]:
                 "assigned_at": o.assigned_at,
                 "completed_at": o.completed_at,
                 "qa_passed": o.qa_passed,
+                "customer_id": o.customer_id,
+                "preferred_agent_id": o.preferred_agent_id,
+                "preferred_unknown": o.preferred_unknown,
+                "routed_by": o.routed_by,
+                "first_response_at": o.first_response_at,
+                "responded_by": o.responded_by,
+                "response_ms": o.response_ms,
+                "reassignments": o.reassignments,
             }
             for o in (state.orders.values() if orders else ())
         },
@@ -103,9 +116,13 @@ def fingerprint(state: State, *, orders: bool = True) -> dict[str, Any]:
             "queued": state.counters.queued,
             "completed": state.counters.completed,
             "released": state.counters.released,
+            "responded": state.counters.responded,
+            "timed_out": state.counters.timed_out,
         },
         "transitions": {a: [list(t) for t in ts] for a, ts in sorted(state.transitions.items())},
-        "audit": [[e.at, e.agent_id, e.action, e.request_id, e.by] for e in state.audit],
+        "audit": [
+            [e.at, e.agent_id, e.action, e.request_id, e.by, e.order_id] for e in state.audit
+        ],
         "tallies": {"timezone": state.tallies.timezone, "days": state.tallies.dump()},
         "schemes": {
             m: [s.currency, list(s.thresholds), list(s.rates_cents)]
@@ -116,6 +133,8 @@ def fingerprint(state: State, *, orders: bool = True) -> dict[str, Any]:
             for m, c in sorted(state.closed_months.items())
         },
         "late": {f"{m} {a}": list(row) for (m, a), row in sorted(state.late.items())},
+        # Oldest first: the order in which the sticky window forgets them.
+        "customers": [list(c) for c in state.customers.items()],
     }
     if not orders:
         del fp["orders"]

@@ -13,21 +13,24 @@ it; the engine journals what a command emitted as one record.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import astuple, dataclass, field
+from dataclasses import astuple
 from typing import Any
 
 import msgspec
 
 from engine import commands as cmd
 from engine import events as ev
-from engine.errors import Conflict, Forbidden, Invalid, NotFound, SeatflowError
+from engine import lifecycle
+from engine.changes import Changes, Reply
+from engine.errors import Conflict, Invalid, NotFound, SeatflowError
 from engine.keys import key_id
 from engine.payroll.closing import first_open_after, latest_closed
 from engine.payroll.report import month_of, payroll_report
 from engine.payroll.scheme import check_scheme
 from engine.payroll.views import MonthClosedView, scheme_view
+from engine.routing import place, release, serve
 from engine.settings import Settings
-from engine.state import State, apply
+from engine.state import State
 from engine.views import (
     AgentView,
     BatchResult,
@@ -47,46 +50,9 @@ from presence import guard
 from presence.agent import OFFLINE, Agent
 from presence.requests import LogoutRequest
 from presence.timeutil import format_time
-from router import policy
-from router.order import ASSIGNED, COMPLETED, SHOWN_STATUS
+from router.order import ASSIGNED, COMPLETED
 
 ROLES = ("admin", "supervisor", "platform", "agent", "payroll")
-_json = msgspec.json.Encoder().encode
-
-
-@dataclass(slots=True)
-class Reply:
-    """A handler's answer: an HTTP-like status, the body, and the body as JSON.
-
-    `seal()` encodes the body; the engine seals every reply before it journals the
-    record, so nothing about answering can fail once the record is in the journal.
-    """
-
-    status: int
-    body: Any
-    encoded: bytes = b""
-
-    def seal(self) -> Reply:
-        if not self.encoded:
-            self.encoded = _json(self.body)
-        return self
-
-
-@dataclass(slots=True)
-class Changes:
-    """The events one command produced, each applied to state the moment it is emitted."""
-
-    state: State
-    now: int
-    events: list[ev.Event] = field(default_factory=list)
-    # Set once the first event starts to apply: from then on, failing changes state.
-    touched: bool = False
-
-    def emit(self, *events: ev.Event) -> None:
-        for e in events:
-            self.touched = True
-            apply(self.state, e, self.now)
-            self.events.append(e)
 
 
 def _agent(state: State, agent_id: str) -> Agent:
@@ -96,29 +62,9 @@ def _agent(state: State, agent_id: str) -> Agent:
     return agent
 
 
-# -- applying the router's decisions ------------------------------------------------
-
-
-def _place(ch: Changes, order_id: str) -> None:
-    ch.emit(policy.place(ch.state.index, ch.state.orders[order_id]))
-
-
-def _serve(ch: Changes, agent: Agent) -> None:
-    ch.emit(*policy.serve(ch.state.queues, agent))
-
-
-def _release(ch: Changes, agent: Agent) -> list[str]:
-    """Take the agent's open orders back, then place each again, best first."""
-    released = policy.release(agent, ch.state.orders)
-    ch.emit(*released)
-    for e in released:
-        _place(ch, e.order_id)
-    return [e.order_id for e in released]
-
-
 def _offline_with_release(ch: Changes, events: list[ev.Event], agent: Agent) -> list[str]:
     ch.emit(*events)
-    return _release(ch, agent) if agent.state == OFFLINE else []
+    return release(ch, agent) if agent.state == OFFLINE else []
 
 
 # -- agents and roster ------------------------------------------------------------
@@ -129,7 +75,7 @@ def upsert_agent(ch: Changes, c: cmd.UpsertAgent) -> Reply:
     created = c.agent_id not in ch.state.agents
     ch.emit(event)
     agent = ch.state.agents[c.agent_id]
-    _serve(ch, agent)
+    serve(ch, agent)
     return Reply(201 if created else 200, agent_view(agent))
 
 
@@ -151,7 +97,7 @@ def add_shifts(ch: Changes, c: cmd.AddShifts) -> Reply:
 def login(ch: Changes, c: cmd.Login) -> Reply:
     agent = _agent(ch.state, c.agent_id)
     ch.emit(*guard.login(agent))
-    _serve(ch, agent)
+    serve(ch, agent)
     return Reply(200, StateView(agent.state))
 
 
@@ -164,7 +110,7 @@ def go_away(ch: Changes, c: cmd.GoAway) -> Reply:
 def go_available(ch: Changes, c: cmd.GoAvailable) -> Reply:
     agent = _agent(ch.state, c.agent_id)
     ch.emit(*guard.available(agent))
-    _serve(ch, agent)
+    serve(ch, agent)
     return Reply(200, StateView(agent.state))
 
 
@@ -221,8 +167,12 @@ def _submit_one(ch: Changes, o: cmd.NewOrder) -> tuple[int, OrderView | ErrorBod
                 {"field": "id"},
             )
         )
-    ch.emit(ev.OrderReceived(o.id, o.skill, o.priority, o.digest, o.payload))
-    _place(ch, o.id)
+    ch.emit(
+        ev.OrderReceived(
+            o.id, o.skill, o.priority, o.digest, o.payload, o.customer_id, o.preferred_agent_id
+        )
+    )
+    place(ch, o.id)
     return 201, order_view(ch.state.orders[o.id])
 
 
@@ -234,21 +184,15 @@ def submit_orders(ch: Changes, c: cmd.SubmitOrders) -> Reply:
 
 
 def complete_order(ch: Changes, c: cmd.CompleteOrder) -> Reply:
-    order = ch.state.orders.get(c.order_id)
-    # An agent's key learns nothing of others' orders, not even whether one exists: the
-    # same 403 for an unknown id as for another agent's order (as GET /v1/orders/{id}).
-    if c.as_agent is not None and (order is None or c.as_agent != order.agent_id):
-        raise Forbidden(f"order {c.order_id!r} is not assigned to agent {c.as_agent!r}")
-    if order is None:
-        raise NotFound(f"order {c.order_id!r} does not exist", code="order_not_found")
+    """Completion frees the slot, or holds it in wrap-up for `wrap_up_s` (then the clock
+    frees it, engine.lifecycle); a freed slot serves the queue at once."""
+    order = lifecycle.assigned_order(ch, c.order_id, c.as_agent)
     if order.status != ASSIGNED or order.agent_id is None:
-        raise Conflict(
-            f"order {c.order_id!r} is {SHOWN_STATUS[order.status]}, not assigned",
-            code="order_not_assigned",
-        )
+        raise lifecycle.not_assigned(order)
     agent = ch.state.agents[order.agent_id]
-    ch.emit(ev.OrderCompleted(order.id, agent.id))
-    _serve(ch, agent)
+    wrap_s = ch.state.settings.wrap_up_s
+    ch.emit(ev.OrderCompleted(order.id, agent.id, ch.now + wrap_s * 1000 if wrap_s else 0))
+    serve(ch, agent)
     return Reply(200, order_view(order))
 
 
@@ -305,6 +249,9 @@ def change_settings(ch: Changes, c: cmd.ChangeSettings) -> Reply:
         tuple(c.contest_points),
         c.warning_bottom_n,
         c.language,
+        c.response_timeout_s,
+        c.wrap_up_s,
+        c.sticky_window_s,
     ).validated()
     closed = latest_closed(ch.state.closed_months)
     if closed is not None and s.timezone != ch.state.settings.timezone:
@@ -315,6 +262,7 @@ def change_settings(ch: Changes, c: cmd.ChangeSettings) -> Reply:
         )
     if s != ch.state.settings:
         ch.emit(ev.SettingsChanged(*astuple(s)))
+        lifecycle.fire_due(ch)  # a shorter timeout may make responses overdue now
     return Reply(200, settings_view(s))
 
 
@@ -372,6 +320,8 @@ HANDLERS: dict[type, Callable[[Changes, Any], Reply]] = {
     cmd.DenyLogout: deny_logout,
     cmd.SubmitOrders: submit_orders,
     cmd.CompleteOrder: complete_order,
+    cmd.RecordResponse: lifecycle.responded,
+    cmd.FireTimers: lifecycle.fire_timers,
     cmd.RecordQa: record_qa,
     cmd.CreateKey: create_key,
     cmd.RevokeKey: revoke_key,

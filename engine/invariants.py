@@ -4,8 +4,15 @@
 rules to what is still open only (O(agents + open orders)), so the simulator runs it
 every simulated minute of a whole day. `apply_checked(state, record)` folds a record
 like replay does and, before each OrderAssigned, checks that the routing rules of
-API.md pick that agent for that order; tests run it on a follower state fed from the
-journal. All return human-readable violations; an empty list means all is well.
+API.md pick that agent for that order (its preferred agent, then its customer's last
+agent, then by load; never the agent it was just taken from while another has room);
+tests run it on a follower state fed from the journal. All return human-readable
+violations; an empty list means all is well.
+
+The lifecycle's rules hold after every command: capacity counts wrap-up slots, a
+`not_responding` agent is not eligible, no assigned order is left unanswered past
+the response timeout and no wrap-up slot past its end (timers fire before every
+command, so "within the timeout plus one clock step" is exact at each step).
 """
 
 from __future__ import annotations
@@ -14,9 +21,11 @@ from collections import Counter
 from fractions import Fraction
 
 from engine import events as ev
+from engine.deadlines import WRAP
 from engine.state import State, apply
 from presence.agent import AVAILABLE, OFFLINE, STATES, Agent
 from presence.requests import PENDING
+from router.events import BY_LOAD, BY_PREFERRED, BY_STICKY
 from router.order import ASSIGNED, COMPLETED, QUEUED, ROUTING, Order, queue_key
 
 _Rank = tuple[bool, Fraction, int, str]
@@ -26,20 +35,42 @@ def _eligible(agent: Agent, skill: str | None) -> bool:
     return (
         agent.state == AVAILABLE
         and (skill is None or skill in agent.skills)
-        and len(agent.open_orders) < agent.capacity
+        and len(agent.open_orders) + len(agent.wrap_ends) < agent.capacity
     )
 
 
 def _rank(agent: Agent) -> _Rank:
     # Handing over last; then lowest load/capacity (exact); idle longest; smaller id.
-    load = Fraction(len(agent.open_orders), agent.capacity)
+    load = Fraction(len(agent.open_orders) + len(agent.wrap_ends), agent.capacity)
     return (agent.handing_over, load, agent.last_assigned_at, agent.id)
 
 
-def best_agent(state: State, skill: str | None) -> Agent | None:
-    """The agent the routing rules pick for an order of this skill, by brute force."""
+def best_agent(state: State, skill: str | None, avoid: str | None = None) -> Agent | None:
+    """The agent the routing rules pick for an order of this skill, by brute force;
+    `avoid` only when no other eligible agent has room."""
     eligible = [a for a in state.agents.values() if _eligible(a, skill)]
-    return min(eligible, key=_rank, default=None)
+    others = [a for a in eligible if a.id != avoid]
+    return min(others or eligible, key=_rank, default=None)
+
+
+def chosen_agent(state: State, order: Order, avoid: str | None) -> tuple[Agent | None, str]:
+    """Who the rules give a routed order to, and why: its preferred agent, then its
+    customer's last agent inside the sticky window, when eligible and not handing over;
+    else by load."""
+    window_ms = state.settings.sticky_window_s * 1000
+    sticky = None
+    if order.customer_id is not None and window_ms:
+        sticky = state.customers.agent_of(order.customer_id, state.now, window_ms)
+    for agent_id, how in ((order.preferred_agent_id, BY_PREFERRED), (sticky, BY_STICKY)):
+        agent = state.agents.get(agent_id) if agent_id is not None else None
+        if (
+            agent is not None
+            and agent.id != avoid
+            and not agent.handing_over
+            and _eligible(agent, order.skill)
+        ):
+            return agent, how
+    return best_agent(state, order.skill, avoid), BY_LOAD
 
 
 def best_queued(state: State, agent: Agent) -> Order | None:
@@ -52,8 +83,9 @@ def best_queued(state: State, agent: Agent) -> Order | None:
     return min(waiting, key=queue_key, default=None)
 
 
-def check_assignment(state: State, event: ev.OrderAssigned) -> list[str]:
-    """Check an OrderAssigned against the state just before it is applied."""
+def check_assignment(state: State, event: ev.OrderAssigned, avoid: str | None = None) -> list[str]:
+    """Check an OrderAssigned against the state just before it is applied; `avoid` is
+    the agent the order was taken from earlier in the same record, if it was."""
     order = state.orders.get(event.order_id)
     agent = state.agents.get(event.agent_id)
     if order is None or agent is None:
@@ -62,14 +94,20 @@ def check_assignment(state: State, event: ev.OrderAssigned) -> list[str]:
     if not _eligible(agent, order.skill):
         return [
             f"{what} which is not eligible (state {agent.state}, skills {list(agent.skills)}, "
-            f"load {len(agent.open_orders)}/{agent.capacity}, order skill {order.skill!r})"
+            f"load {agent.load}/{agent.capacity}, order skill {order.skill!r})"
         ]
     problems = []
     if order.status not in (QUEUED, ROUTING):
         problems.append(f"{what} while the order is {order.status}")
-    best = best_agent(state, order.skill)
+    if order.status == QUEUED:  # capacity appeared: the queue is served by load, whoever waits
+        best, how = best_agent(state, order.skill), BY_LOAD
+    else:
+        best, how = chosen_agent(state, order, avoid)
     if best is not None and best is not agent:
-        problems.append(f"{what} but the routing rules pick {best.id!r}")
+        why = "" if how == BY_LOAD else f" ({how})"
+        problems.append(f"{what} but the routing rules pick {best.id!r}{why}")
+    elif event.routed_by != how:
+        problems.append(f"{what} says routed_by {event.routed_by!r}, the rules say {how!r}")
     if order.status == QUEUED:
         first = best_queued(state, agent)
         if first is not None and first is not order:
@@ -81,9 +119,12 @@ def apply_checked(state: State, record: ev.Record) -> list[str]:
     """Fold one record into `state` exactly as replay does, checking every assignment."""
     state.advance(record.at)
     problems: list[str] = []
+    taken_from: dict[str, str] = {}  # order id -> the agent it was released from
     for event in record.events:
         if isinstance(event, ev.OrderAssigned):
-            problems += check_assignment(state, event)
+            problems += check_assignment(state, event, taken_from.get(event.order_id))
+        elif isinstance(event, ev.OrderReleased):
+            taken_from[event.order_id] = event.agent_id
         apply(state, event, record.at)
     return problems
 
@@ -114,6 +155,11 @@ def check_open(state: State) -> list[str]:
             problems.append(
                 f"order {o.id!r} (skill {o.skill!r}) waits while an eligible agent has room"
             )
+    for a in state.agents.values():
+        for order_id in a.open_orders:
+            o = state.orders.get(order_id)
+            if o is not None:
+                problems += _check_response(state, o)
     c = state.counters
     held = sum(len(a.open_orders) for a in state.agents.values())
     if c.received - c.completed != held + len(state.queues):
@@ -136,6 +182,7 @@ def _check_agents(state: State) -> list[str]:
             problems.append(f"agent {a.id!r} is in unknown state {a.state!r}")
         if a.state == OFFLINE and a.open_orders:
             problems.append(f"agent {a.id!r} is offline but holds {list(a.open_orders)}")
+        problems += _check_wrap_up(state, a)
         for order_id in a.open_orders:
             o = state.orders.get(order_id)
             if o is None or o.status != ASSIGNED or o.agent_id != a.id:
@@ -160,6 +207,38 @@ def _check_agents(state: State) -> list[str]:
             if owner is None or owner.pending_request != r.id:
                 problems.append(f"pending logout request {r.id!r} is not its agent's pending one")
     return problems
+
+
+def _check_wrap_up(state: State, a: Agent) -> list[str]:
+    ends = a.wrap_ends
+    if not ends:
+        return []
+    problems = []
+    if a.state == OFFLINE:
+        problems.append(f"agent {a.id!r} is offline but holds {len(ends)} wrap-up slots")
+    if ends != sorted(ends) or ends[0] <= state.now:
+        problems.append(
+            f"agent {a.id!r} holds wrap-up slots ending {ends} at {state.now}: one is overdue"
+        )
+    if state.deadlines.get(WRAP, a.id) != ends[0]:
+        problems.append(f"agent {a.id!r} has wrap-up slots but no timer for the first end")
+    return problems
+
+
+def _check_response(state: State, o: Order) -> list[str]:
+    """An assigned order with no first response is taken back by its timeout."""
+    timeout_ms = state.settings.response_timeout_s * 1000
+    if (
+        timeout_ms
+        and o.first_response_at is None
+        and o.assigned_at is not None
+        and o.assigned_at + timeout_ms <= state.now
+    ):
+        return [
+            f"order {o.id!r} is assigned to {o.agent_id!r} since {o.assigned_at} with no "
+            f"first response past the {timeout_ms // 1000} s timeout (now {state.now})"
+        ]
+    return []
 
 
 def _queue_counts(state: State, problems: list[str]) -> Counter[str]:
@@ -196,6 +275,7 @@ def _check_orders(state: State) -> list[str]:
                 problems.append(
                     f"order {o.id!r} is assigned to {o.agent_id!r} but held {held[o.id]} times"
                 )
+            problems += _check_response(state, o)
         elif o.status == QUEUED:
             queued += 1
             if in_queue[o.id] != 1 or held[o.id]:

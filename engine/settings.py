@@ -12,6 +12,9 @@ MAX_WINDOW_S = 24 * 3600
 MAX_PLACES = 10
 MAX_POINTS = 1000
 MAX_BOTTOM_N = 1000
+RESPONSE_TIMEOUT_MIN, RESPONSE_TIMEOUT_MAX = 10, 3600
+MAX_WRAP_UP_S = 600
+MAX_STICKY_WINDOW_S = 30 * 24 * 3600
 
 
 @dataclass(slots=True, frozen=True)
@@ -28,6 +31,12 @@ class Settings:
     warning_bottom_n: int = 3
     # The language of payroll exports when a request names none (engine.i18n.LANGUAGES).
     language: str = "en"
+    # An order assigned this long with no first response is taken back (0 = off).
+    response_timeout_s: int = 0
+    # After a completion the agent's slot stays taken this long (wrap-up).
+    wrap_up_s: int = 0
+    # A returning customer's order goes to its last agent within this window (0 = off).
+    sticky_window_s: int = 0
 
     def validated(self) -> Settings:
         for name in ("logout_grace_s", "stop_new_before_end_s"):
@@ -54,4 +63,15 @@ class Settings:
                 f"warning_bottom_n {self.warning_bottom_n} is out of range 1..{MAX_BOTTOM_N}",
             )
         check_language(self.language, "language")
+        t = self.response_timeout_s
+        if t != 0 and not RESPONSE_TIMEOUT_MIN <= t <= RESPONSE_TIMEOUT_MAX:
+            raise Invalid(
+                "response_timeout_s",
+                f"response_timeout_s {t} is out of range: 0 (off) or "
+                f"{RESPONSE_TIMEOUT_MIN}..{RESPONSE_TIMEOUT_MAX}",
+            )
+        for name, top in (("wrap_up_s", MAX_WRAP_UP_S), ("sticky_window_s", MAX_STICKY_WINDOW_S)):
+            value = getattr(self, name)
+            if not 0 <= value <= top:
+                raise Invalid(name, f"{name} {value} is out of range 0..{top}")
         return self

@@ -8,19 +8,22 @@ rebuilds exactly the state that was acknowledged.
 from __future__ import annotations
 
 import heapq
+from bisect import insort
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine import events as ev
+from engine.deadlines import RESPOND, WRAP, Deadlines
 from engine.keys import ApiKey, key_id
 from engine.payroll.closing import ClosedMonth, first_open_after, month_of_day
 from engine.payroll.scheme import Scheme
 from engine.payroll.tallies import Tallies
 from engine.settings import Settings
-from presence.agent import AVAILABLE, AWAY, OFFLINE, Agent
+from presence.agent import AVAILABLE, AWAY, NOT_RESPONDING, OFFLINE, Agent
 from presence.requests import APPROVED, CLOSED, DENIED, LogoutRequest
 from presence.roster import Roster
+from router.customers import Customers
 from router.index import AgentIndex
 from router.order import ASSIGNED, COMPLETED, QUEUED, ROUTING, Order
 from router.queue import OrderQueues
@@ -33,6 +36,8 @@ class Counters:
     queued: int = 0
     completed: int = 0
     released: int = 0
+    responded: int = 0  # first responses
+    timed_out: int = 0  # orders taken back for no first response within the timeout
 
 
 @dataclass(slots=True, frozen=True)
@@ -42,6 +47,7 @@ class AuditEntry:
     action: str
     request_id: str | None = None
     by: str | None = None
+    order_id: str | None = None  # response_timeout: the order left unanswered
 
 
 @dataclass(slots=True, eq=False)
@@ -76,6 +82,10 @@ class State:
     # first open month after them: (month, agent) -> [late QA results, change in passed].
     closed_months: dict[str, ClosedMonth] = field(default_factory=dict)
     late: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    # Response timeouts and wrap-up ends still to come (engine.deadlines; a cache).
+    deadlines: Deadlines = field(default_factory=Deadlines)
+    # Per returning customer, its last agent inside the sticky window (router.customers).
+    customers: Customers = field(default_factory=Customers)
 
     def __post_init__(self) -> None:
         self.index = AgentIndex(self.agents)
@@ -184,16 +194,22 @@ def _logout_denied(state: State, e: ev.LogoutDenied, at: int) -> None:
 def _logged_out(state: State, e: ev.AgentLoggedOut, at: int) -> None:
     if e.request_id is not None:
         _close_request(state, e.request_id, APPROVED if e.how == "approved" else CLOSED, at, e.by)
-    _set_state(state, state.agents[e.agent_id], OFFLINE, at)
+    agent = state.agents[e.agent_id]
+    agent.wrap_ends.clear()  # offline: wrap-up is over
+    _wrap_deadline(state, agent)
+    _set_state(state, agent, OFFLINE, at)
     action = {"self": "logout", "approved": "logout_approved", "forced": "logout_forced"}[e.how]
     state.audit.append(AuditEntry(at, e.agent_id, action, e.request_id, e.by))
 
 
 def _order_received(state: State, e: ev.OrderReceived, at: int) -> None:
     state.order_seq += 1
+    preferred = e.preferred_agent_id
     state.orders[e.order_id] = Order(
-        e.order_id, e.skill, e.priority, e.digest, state.order_seq, at, status=ROUTING
-    )
+        e.order_id, e.skill, e.priority, e.digest, state.order_seq, at, status=ROUTING,
+        customer_id=e.customer_id, preferred_agent_id=preferred,
+        preferred_unknown=preferred is not None and preferred not in state.agents,
+    )  # fmt: skip
     state.counters.received += 1
 
 
@@ -202,11 +218,17 @@ def _order_assigned(state: State, e: ev.OrderAssigned, at: int) -> None:
     if order.status == QUEUED:
         state.queues.remove(order)
     order.status, order.agent_id, order.assigned_at = ASSIGNED, e.agent_id, at
+    order.routed_by = e.routed_by
     agent = state.agents[e.agent_id]
     agent.open_orders[e.order_id] = None
     agent.last_assigned_at = at
     state.index.refresh(agent)
     state.counters.assigned += 1
+    settings = state.settings
+    if settings.response_timeout_s and order.first_response_at is None:
+        state.deadlines.set(RESPOND, order.id, at + settings.response_timeout_s * 1000)
+    if order.customer_id is not None and settings.sticky_window_s:
+        state.customers.seen(order.customer_id, agent.id, at, settings.sticky_window_s * 1000)
 
 
 def _order_queued(state: State, e: ev.OrderQueued, at: int) -> None:
@@ -219,10 +241,12 @@ def _order_queued(state: State, e: ev.OrderQueued, at: int) -> None:
 def _order_released(state: State, e: ev.OrderReleased, at: int) -> None:
     order = state.orders[e.order_id]
     order.status, order.agent_id = ROUTING, None
+    order.reassignments += 1
     agent = state.agents[e.agent_id]
     del agent.open_orders[e.order_id]
     state.index.refresh(agent)
     state.counters.released += 1
+    state.deadlines.cancel(RESPOND, order.id)
 
 
 def _order_completed(state: State, e: ev.OrderCompleted, at: int) -> None:
@@ -230,9 +254,46 @@ def _order_completed(state: State, e: ev.OrderCompleted, at: int) -> None:
     order.status, order.completed_at = COMPLETED, at
     agent = state.agents[e.agent_id]
     del agent.open_orders[e.order_id]
+    if e.wrap_until > at:
+        insort(agent.wrap_ends, e.wrap_until)
+        state.deadlines.set(WRAP, agent.id, agent.wrap_ends[0])
     state.index.refresh(agent)
     state.counters.completed += 1
     state.tallies.completed(e.agent_id, at)
+    state.deadlines.cancel(RESPOND, order.id)
+    window_s = state.settings.sticky_window_s
+    if order.customer_id is not None and window_s:
+        state.customers.seen(order.customer_id, agent.id, at, window_s * 1000)
+
+
+def _order_responded(state: State, e: ev.OrderResponded, at: int) -> None:
+    order = state.orders[e.order_id]
+    order.first_response_at, order.responded_by = at, e.agent_id
+    order.response_ms = at - (order.assigned_at or at)
+    state.deadlines.cancel(RESPOND, order.id)
+    state.counters.responded += 1
+    state.tallies.responded(e.agent_id, at, order.response_ms)
+
+
+def _response_timed_out(state: State, e: ev.ResponseTimedOut, at: int) -> None:
+    agent = state.agents[e.agent_id]
+    _set_state(state, agent, NOT_RESPONDING, at)
+    state.counters.timed_out += 1
+    state.audit.append(AuditEntry(at, e.agent_id, "response_timeout", order_id=e.order_id))
+
+
+def _wrap_up_ended(state: State, e: ev.WrapUpEnded, at: int) -> None:
+    agent = state.agents[e.agent_id]
+    del agent.wrap_ends[: e.slots]
+    _wrap_deadline(state, agent)
+    state.index.refresh(agent)
+
+
+def _wrap_deadline(state: State, agent: Agent) -> None:
+    if agent.wrap_ends:
+        state.deadlines.set(WRAP, agent.id, agent.wrap_ends[0])
+    else:
+        state.deadlines.cancel(WRAP, agent.id)
 
 
 def _qa_recorded(state: State, e: ev.QaRecorded, at: int) -> None:
@@ -280,9 +341,14 @@ def _settings_changed(state: State, e: ev.SettingsChanged, at: int) -> None:
         e.contest_points,
         e.warning_bottom_n,
         e.language,
+        e.response_timeout_s,
+        e.wrap_up_s,
+        e.sticky_window_s,
     )
     for agent_id in state.agents:
         _rewind(state, agent_id, at)
+    _rebuild_responses(state)
+    state.customers.expire(at, e.sticky_window_s * 1000)
     if e.timezone != state.tallies.timezone:
         state.tallies.rebuild(
             e.timezone,
@@ -291,7 +357,33 @@ def _settings_changed(state: State, e: ev.SettingsChanged, at: int) -> None:
                 for o in state.orders.values()
                 if o.status == COMPLETED and o.agent_id is not None and o.completed_at is not None
             ),
+            (
+                (o.responded_by, o.first_response_at, o.response_ms or 0)
+                for o in state.orders.values()
+                if o.responded_by is not None and o.first_response_at is not None
+            ),
         )
+
+
+def _rebuild_responses(state: State) -> None:
+    """Response deadlines under the timeout now in force: O(open orders), on a change."""
+    deadlines, timeout_ms = state.deadlines, state.settings.response_timeout_s * 1000
+    deadlines.clear(RESPOND)
+    if not timeout_ms:
+        return
+    for agent in state.agents.values():
+        for order_id in agent.open_orders:
+            order = state.orders[order_id]
+            if order.first_response_at is None and order.assigned_at is not None:
+                deadlines.set(RESPOND, order_id, order.assigned_at + timeout_ms)
+
+
+def rebuild_deadlines(state: State) -> None:
+    """Every lifecycle deadline afresh from orders, agents and settings (a state built,
+    not replayed: a checkpoint)."""
+    _rebuild_responses(state)
+    for agent in state.agents.values():
+        _wrap_deadline(state, agent)
 
 
 def _payroll_scheme_set(state: State, e: ev.PayrollSchemeSet, at: int) -> None:
@@ -315,6 +407,9 @@ APPLY: dict[type, Callable[[State, Any, int], None]] = {
     ev.OrderQueued: _order_queued,
     ev.OrderReleased: _order_released,
     ev.OrderCompleted: _order_completed,
+    ev.OrderResponded: _order_responded,
+    ev.ResponseTimedOut: _response_timed_out,
+    ev.WrapUpEnded: _wrap_up_ended,
     ev.QaRecorded: _qa_recorded,
     ev.KeyCreated: _key_created,
     ev.KeyRevoked: _key_revoked,

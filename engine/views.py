@@ -36,6 +36,8 @@ class AgentView(Struct):
     state_since: str
     reason: str | None
     pending_logout_request: str | None
+    # Slots held in wrap-up after a completion (setting wrap_up_s); `load` counts them.
+    wrapping: int
 
 
 class OrderView(Struct):
@@ -47,6 +49,16 @@ class OrderView(Struct):
     created_at: str
     assigned_at: str | None
     completed_at: str | None
+    # The assignment lifecycle (API.md 1.1): the customer's first reply, how often the
+    # order was taken back from an agent, who the customer is and whom it prefers, and
+    # how its last assignment was decided (null until it is assigned).
+    first_response_at: str | None
+    reassignments: int
+    customer_id: str | None
+    preferred_agent_id: str | None
+    # The preferred agent did not exist when the order came: routed by the rules.
+    preferred_agent_unknown: bool
+    routed_by: str | None
 
 
 class LogoutRequestView(Struct):
@@ -125,6 +137,9 @@ class SettingsView(Struct):
     contest_points: list[int]
     warning_bottom_n: int
     language: str
+    response_timeout_s: int
+    wrap_up_s: int
+    sticky_window_s: int
 
 
 class AuditView(Struct):
@@ -133,6 +148,7 @@ class AuditView(Struct):
     action: str
     request_id: str | None
     by: str | None
+    order_id: str | None = None  # response_timeout: the order left unanswered
 
 
 def agent_view(a: Agent) -> AgentView:
@@ -143,11 +159,12 @@ def agent_view(a: Agent) -> AgentView:
         list(a.skills),
         a.capacity,
         a.state,
-        len(a.open_orders),
+        a.load,
         list(a.open_orders),
         format_time(a.state_since),
         a.reason,
         a.pending_request,
+        len(a.wrap_ends),
     )
 
 
@@ -161,6 +178,12 @@ def order_view(o: Order) -> OrderView:
         format_time(o.created_at),
         format_opt(o.assigned_at),
         format_opt(o.completed_at),
+        format_opt(o.first_response_at),
+        o.reassignments,
+        o.customer_id,
+        o.preferred_agent_id,
+        o.preferred_unknown,
+        o.routed_by,
     )
 
 
@@ -184,4 +207,7 @@ def settings_view(s: Settings) -> SettingsView:
         list(s.contest_points),
         s.warning_bottom_n,
         s.language,
+        s.response_timeout_s,
+        s.wrap_up_s,
+        s.sticky_window_s,
     )

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 OFFLINE = "offline"
 AVAILABLE = "available"
 AWAY = "away"
-STATES = (OFFLINE, AVAILABLE, AWAY)
+# Left an order unanswered past the response timeout: no new orders until `available`.
+NOT_RESPONDING = "not_responding"
+STATES = (OFFLINE, AVAILABLE, AWAY, NOT_RESPONDING)
 
 CAPACITY_MIN = 1
 CAPACITY_MAX = 50
@@ -32,9 +34,19 @@ class Agent:
     # Inside its shift's handover window, or past its end (Roster.handover): preferred last.
     handing_over: bool = False
     pending_request: str | None = None
+    # End times (epoch ms, ascending) of slots held in wrap-up after a completion: each
+    # takes a slot of capacity until it ends (setting wrap_up_s).
+    wrap_ends: list[int] = field(default_factory=list)
+
+    @property
+    def load(self) -> int:
+        """Slots taken: open orders plus slots in wrap-up."""
+        return len(self.open_orders) + len(self.wrap_ends)
 
     def has_room(self) -> bool:
-        return self.state == AVAILABLE and len(self.open_orders) < self.capacity
+        return (
+            self.state == AVAILABLE and len(self.open_orders) + len(self.wrap_ends) < self.capacity
+        )
 
     def can_take(self, skill: str | None) -> bool:
         return self.has_room() and (skill is None or skill in self.skills)

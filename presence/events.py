@@ -73,3 +73,18 @@ class AgentLoggedOut(Event):
     how: str
     request_id: str | None = None
     by: str | None = None
+
+
+class ResponseTimedOut(Event):
+    """The agent left order `order_id` unanswered past the response timeout: it goes
+    `not_responding` (if it is not already) and the order is taken back (OrderReleased)."""
+
+    agent_id: str
+    order_id: str
+
+
+class WrapUpEnded(Event):
+    """The agent's `slots` earliest wrap-up slots ended: their capacity is free again."""
+
+    agent_id: str
+    slots: int

@@ -14,6 +14,8 @@ from presence.events import (
     LogoutDenied,
     LogoutRepeated,
     LogoutRequested,
+    ResponseTimedOut,
+    WrapUpEnded,
 )
 from presence.requests import PENDING, LogoutRequest
 from presence.roster import Roster
@@ -108,3 +110,22 @@ def force_logout(agent: Agent, by: str) -> list[Event]:
     if agent.state == OFFLINE:
         return []
     return [AgentLoggedOut(agent.id, "forced", request_id=agent.pending_request, by=by)]
+
+
+def response_timeout(agent: Agent, order_id: str) -> list[Event]:
+    """The agent let `order_id` go unanswered too long: it is marked not responding.
+
+    It keeps its other open orders (each has its own timeout) and gets no new ones
+    until it is made `available` again. Offline agents hold no orders, so never time out.
+    """
+    return [] if agent.state == OFFLINE else [ResponseTimedOut(agent.id, order_id)]
+
+
+def wrap_up_ended(agent: Agent, now: int) -> list[Event]:
+    """The agent's wrap-up slots that have ended by `now` (their ends are ascending)."""
+    ended = 0
+    for end in agent.wrap_ends:
+        if end > now:
+            break
+        ended += 1
+    return [WrapUpEnded(agent.id, ended)] if ended else []

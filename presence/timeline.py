@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from presence.agent import AVAILABLE, AWAY, OFFLINE
+from presence.agent import AVAILABLE, AWAY, NOT_RESPONDING, OFFLINE
 
 Transition = tuple[int, str]  # (at, new state)
 Span = tuple[int, int]
@@ -22,7 +22,8 @@ class TimeSplit:
     scheduled_ms: int
     on_duty_ms: int  # available inside shifts
     away_ms: int  # away inside shifts
-    outside_schedule_ms: int  # logged in (available or away) outside shifts
+    outside_schedule_ms: int  # logged in (any state but offline) outside shifts
+    not_responding_ms: int = 0  # not responding inside shifts (not on duty)
 
     @property
     def utilization(self) -> float | None:
@@ -57,7 +58,7 @@ def split_time(
         return TimeSplit(0, 0, 0, 0)
     window = [(max(s, lo), min(e, hi)) for s, e in shifts if s < hi and lo < e]
     scheduled = sum(e - s for s, e in window)
-    on_duty = away = logged_in = 0
+    on_duty = away = not_responding = logged_in = 0
     i = 0
     for start, end, state in state_spans(transitions, lo, hi):
         if state == OFFLINE:
@@ -74,4 +75,7 @@ def split_time(
             on_duty += inside
         elif state == AWAY:
             away += inside
-    return TimeSplit(scheduled, on_duty, away, logged_in - on_duty - away)
+        elif state == NOT_RESPONDING:
+            not_responding += inside
+    inside_shifts = on_duty + away + not_responding
+    return TimeSplit(scheduled, on_duty, away, logged_in - inside_shifts, not_responding)

@@ -44,7 +44,7 @@ class AgentIndex:
             return
         entry = (
             agent.handing_over,
-            len(agent.open_orders) / agent.capacity,
+            agent.load / agent.capacity,
             agent.last_assigned_at,
             agent.id,
             agent.version,
@@ -57,8 +57,12 @@ class AgentIndex:
             if len(heap) > 64 and len(heap) > 4 * len(self._agents):
                 self._compact(heap)
 
-    def best(self, skill: str | None) -> Agent | None:
-        """The agent the routing rules pick for an order of this skill, or None."""
+    def best(self, skill: str | None, avoid: str | None = None) -> Agent | None:
+        """The agent the routing rules pick for an order of this skill, or None.
+
+        `avoid`: an agent the order was just taken from; it is picked only when no
+        other agent has room (the next best is found under the top: O(log n)).
+        """
         heap = self._heaps.get(ANY if skill is None else skill)
         if not heap:
             return None
@@ -67,9 +71,23 @@ class AgentIndex:
             top = heap[0]
             agent = agents.get(top[3])
             if agent is not None and agent.version == top[4]:
-                return agent
+                return agent if avoid is None or agent.id != avoid else self._next(heap, agent)
             heapq.heappop(heap)
         return None
+
+    def _next(self, heap: list[Entry], first: Agent) -> Agent:
+        """The best valid entry under the (valid) top, else the top's agent itself."""
+        entry = heapq.heappop(heap)
+        try:
+            while heap:
+                top = heap[0]
+                agent = self._agents.get(top[3])
+                if agent is not None and agent.version == top[4]:
+                    return agent
+                heapq.heappop(heap)
+            return first
+        finally:
+            heapq.heappush(heap, entry)
 
     def _compact(self, heap: list[Entry]) -> None:
         agents = self._agents

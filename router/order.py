@@ -32,6 +32,18 @@ class Order(Struct, gc=False):
     assigned_at: int | None = None
     completed_at: int | None = None
     qa_passed: bool | None = None
+    # The assignment lifecycle (issue 14): who the customer is and whom they prefer,
+    # how the last assignment was decided, when (and by whom, how fast after its
+    # assignment) the first reply reached the customer, how often it was taken back.
+    customer_id: str | None = None
+    preferred_agent_id: str | None = None
+    # The preferred agent did not exist when the order arrived: routed by the rules.
+    preferred_unknown: bool = False
+    routed_by: str | None = None
+    first_response_at: int | None = None
+    responded_by: str | None = None
+    response_ms: int | None = None
+    reassignments: int = 0
 
 
 # The status a reader sees, by internal status: an order being routed is, to anyone

@@ -19,6 +19,7 @@ from engine.clock import Clock, ManualClock, RealClock, start_manual
 from engine.core import Center, Engine
 from engine.errors import Invalid
 from engine.sqlite_journal import DataDirLocked, SqliteJournal, lock_data_dir
+from engine.timers import TimerDriver
 from presence.timeutil import format_time
 
 log = logging.getLogger("seatflow")
@@ -178,6 +179,7 @@ def _sqlite_factory(args: argparse.Namespace) -> Callable[[], Center]:
         engine.checkpoint_age = keeper.age_s
         log.info("clock %s at %s", args.clock, format_time(engine.now()))
         payroll.warm_kernel()
+        TimerDriver(engine).start()  # lifecycle timers on the real clock (a manual one: moves)
         return engine
 
     return factory

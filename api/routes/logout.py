@@ -61,7 +61,7 @@ async def audit(
     require(request, STAFF)
     lo, hi = agent_window(agent_id, from_, to)
     views = [
-        AuditView(format_time(e.at), e.agent_id, e.action, e.request_id, e.by)
+        AuditView(format_time(e.at), e.agent_id, e.action, e.request_id, e.by, e.order_id)
         for e in engine_of(request).state.audit
         if lo <= e.at < hi and (agent_id is None or e.agent_id == agent_id)
     ]

@@ -1,4 +1,4 @@
-"""Orders: intake (single and batch), reads, completion and QA results."""
+"""Orders: intake (single and batch), reads, first responses, completion and QA results."""
 
 from __future__ import annotations
 
@@ -179,6 +179,19 @@ async def complete(request: Request, order_id: OrderIdPath) -> Response:
     check_order_id(order_id)
     as_agent = who.agent_id if who.role == "agent" else None
     return await run(request, cmd.CompleteOrder(order_id, as_agent))
+
+
+@router.post(
+    "/v1/orders/{order_id:path}/responded",
+    **route_doc({200: OrderView}, errors="401 403 404 409 422"),
+)
+async def responded(request: Request, order_id: str) -> Response:
+    """The agent's first reply reached the customer: stops the response timeout and counts
+    toward avg_first_response_s. Not assigned is 409; reported again, a no-op (200)."""
+    who = require(request, ORDERS | {"agent"})
+    check_order_id(order_id)
+    as_agent = who.agent_id if who.role == "agent" else None
+    return await run(request, cmd.RecordResponse(order_id, as_agent))
 
 
 @router.post(

@@ -625,7 +625,8 @@
       const r = rows.get(sec.dataset.team);
       if (!r) continue;
       sec.firstChild.replaceChildren(...fmtNodes(S.teamHead, {
-        team: el("b", "", r.team), on: r.available, away: r.away, off: r.offline, load: r.load,
+        team: el("b", "", r.team), on: r.available, away: r.away, nr: r.not_responding || 0,
+        off: r.offline, load: r.load,
         capacity: r.capacity, util: pct(r.utilization_today),
       }));
     }
@@ -642,6 +643,7 @@
     $("totals").replaceChildren(
       item("t-on", S.totalOn, t.available),
       item("t-away", S.totalAway, t.away),
+      item("t-nr", S.totalNotResponding, t.not_responding || 0),
       item("t-off", S.totalOff, t.offline),
       item("t-load", S.totalLoad, t.load + "/" + t.capacity),
       t.queued

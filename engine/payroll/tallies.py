@@ -1,9 +1,10 @@
-"""Per agent, per local day: completed orders, QA checked and QA passed.
+"""Per agent, per local day: completed orders, QA checked and passed, first responses.
 
 Kept by the state fold as events are applied, O(1) per event; the day is the local
 calendar day (setting `timezone`) on which the order was completed, and a QA result
 counts on the day its order was completed, so a month's accuracy is that of the
-month's work. A QA result that replaces an earlier one moves `passed` only.
+month's work. A QA result that replaces an earlier one moves `passed` only. A first response
+counts on the day it was given, with its time since the order's assignment (ms).
 A timezone change re-buckets everything from the orders (rare, O(orders)).
 """
 
@@ -13,7 +14,7 @@ from collections.abc import Iterable
 
 from engine.calendar import LocalDays
 
-COMPLETED, QA_CHECKED, QA_PASSED = 0, 1, 2
+COMPLETED, QA_CHECKED, QA_PASSED, RESPONDED, RESPONSE_MS = 0, 1, 2, 3, 4
 
 
 class Tallies:
@@ -21,7 +22,8 @@ class Tallies:
 
     def __init__(self, timezone: str = "Asia/Shanghai") -> None:
         self.days = LocalDays(timezone)
-        # agent id -> local date ordinal -> [completed, qa_checked, qa_passed]
+        # agent id -> local date ordinal -> [completed, qa_checked, qa_passed, responded,
+        # response_ms]
         self.by_agent: dict[str, dict[int, list[int]]] = {}
 
     @property
@@ -35,7 +37,7 @@ class Tallies:
             days = self.by_agent[agent_id] = {}
         row = days.get(ordinal)
         if row is None:
-            row = days[ordinal] = [0, 0, 0]
+            row = days[ordinal] = [0, 0, 0, 0, 0]
         return row
 
     def completed(self, agent_id: str, at: int) -> None:
@@ -48,14 +50,28 @@ class Tallies:
             row[QA_CHECKED] += 1
         row[QA_PASSED] += int(passed) - int(bool(before))
 
-    def rebuild(self, timezone: str, done: Iterable[tuple[str, int, bool | None]]) -> None:
-        """Start over in `timezone` from (agent_id, completed_at, qa_passed) of completed orders."""
+    def responded(self, agent_id: str, at: int, response_ms: int) -> None:
+        """A first response by `agent_id` at `at`, `response_ms` after the assignment."""
+        row = self._day(agent_id, at)
+        row[RESPONDED] += 1
+        row[RESPONSE_MS] += response_ms
+
+    def rebuild(
+        self,
+        timezone: str,
+        done: Iterable[tuple[str, int, bool | None]],
+        responses: Iterable[tuple[str, int, int]] = (),
+    ) -> None:
+        """Start over in `timezone` from (agent_id, completed_at, qa_passed) of completed
+        orders and (agent_id, first_response_at, response_ms) of answered ones."""
         self.days = LocalDays(timezone)
         self.by_agent = {}
         for agent_id, completed_at, qa_passed in done:
             self.completed(agent_id, completed_at)
             if qa_passed is not None:
                 self.qa(agent_id, completed_at, None, qa_passed)
+        for agent_id, at, response_ms in responses:
+            self.responded(agent_id, at, response_ms)
 
     def sums(self, agent_id: str, first: int, end: int) -> tuple[int, int, int]:
         """(completed, qa_checked, qa_passed) of local days with ordinals in [first, end)."""
@@ -70,6 +86,19 @@ class Tallies:
                 q += row[1]
                 p += row[2]
         return c, q, p
+
+    def responses(self, agent_id: str, first: int, end: int) -> tuple[int, int]:
+        """(first responses, their total ms since assignment) of days in [first, end)."""
+        days = self.by_agent.get(agent_id)
+        if not days:
+            return 0, 0
+        n = ms = 0
+        for ordinal in range(first, end):
+            row = days.get(ordinal)
+            if row is not None:
+                n += row[RESPONDED]
+                ms += row[RESPONSE_MS]
+        return n, ms
 
     def dump(self) -> dict[str, dict[int, list[int]]]:
         """Plain data for the state fingerprint."""

@@ -43,6 +43,7 @@ from engine.redis_backend.keys import Keys
 from engine.redis_backend.lease import Lease
 from engine.redis_backend.stream import Fenced, RedisJournal
 from engine.state import State, apply_record
+from engine.timers import TimerDriver
 
 log = logging.getLogger("seatflow.redis")
 
@@ -170,6 +171,8 @@ class RedisNode:
         self._forwarder.stop()
         if self._server is not None:
             self._server.stop()
+        if self._engine.driver is not None:
+            self._engine.driver.stop()
         await await_stopped(self._running - {asyncio.current_task()}, STOP_WAIT_S)
         await self._forwarder.close()  # told to stop with the rest: ended by now, or soon
         if self._server is not None:
@@ -258,6 +261,10 @@ class RedisNode:
                 raise self._unavailable(lost_lease=fenced) from None
             raise
         return reply, engine.last_seq
+
+    async def _run_timers(self, command: Command) -> Reply:
+        reply, _ = await self._run_owned(command)
+        return reply
 
     async def _run_forwarded(self, command: Command) -> tuple[Reply, int]:
         if self.role is not Role.OWNER:
@@ -395,6 +402,8 @@ class RedisNode:
         self.failovers += 1
         self._server = CommandServer(self._client, self._blocking, self.keys, self._run_forwarded)
         self._spawn("serve", self._server.run())
+        # Only the owner runs lifecycle timers (a real clock's; a follower applies the journal).
+        TimerDriver(engine, self._run_timers).start()
         log.info(
             "center %s: owner with lease %s at seq %d (took %.3f s)",
             self.keys.center, value, engine.last_seq, time.perf_counter() - started,
@@ -440,6 +449,8 @@ class RedisNode:
             return
         was_owner = self.role is Role.OWNER
         value = value or self._lease_value
+        if engine.driver is not None:
+            engine.driver.stop()
         self.role = Role.RECOVERING
         self.problem = reason
         self._lease_value = None

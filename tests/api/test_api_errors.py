@@ -201,6 +201,9 @@ async def test_settings_are_validated_and_partial(api: Api) -> None:
         "contest_points": [3, 2, 1],
         "warning_bottom_n": 3,
         "language": "en",
+        "response_timeout_s": 0,
+        "wrap_up_s": 0,
+        "sticky_window_s": 0,
     }
     assert await api.ok("GET", "/v1/settings") == body
     r = await api.call("PUT", "/v1/settings", json={"language": "fr"})

@@ -70,8 +70,24 @@ async def test_board_snapshot(api: Api) -> None:
         {"skill": "after", "depth": 1, "oldest_wait_s": 3630.0},
     ]
     assert board["teams"] == [
-        {"team": "north", "available": 1, "away": 0, "offline": 0, "load": 2, "capacity": 2},
-        {"team": "south", "available": 0, "away": 0, "offline": 1, "load": 0, "capacity": 1},
+        {
+            "team": "north",
+            "available": 1,
+            "away": 0,
+            "offline": 0,
+            "load": 2,
+            "capacity": 2,
+            "not_responding": 0,
+        },
+        {
+            "team": "south",
+            "available": 0,
+            "away": 0,
+            "offline": 1,
+            "load": 0,
+            "capacity": 1,
+            "not_responding": 0,
+        },
     ]
     assert [r["id"] for r in board["pending_logout_requests"]] == ["lr-1"]
     assert board["totals"]["queued"] == 2
@@ -134,6 +150,12 @@ async def test_openapi_documents_real_bodies(api: Api) -> None:
         "created_at",
         "assigned_at",
         "completed_at",
+        "first_response_at",
+        "reassignments",
+        "customer_id",
+        "preferred_agent_id",
+        "preferred_agent_unknown",
+        "routed_by",
     }
     batch = doc["paths"]["/v1/orders:batch"]["post"]
     items = batch["responses"]["200"]["content"]["application/json"]["schema"]["properties"]

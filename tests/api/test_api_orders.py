@@ -36,6 +36,12 @@ async def test_new_order_is_201_with_its_view(api: Api) -> None:
         "created_at": START,
         "assigned_at": START,
         "completed_at": None,
+        "first_response_at": None,
+        "reassignments": 0,
+        "customer_id": None,
+        "preferred_agent_id": None,
+        "preferred_agent_unknown": False,
+        "routed_by": "load",
     }
 
 

@@ -26,6 +26,7 @@ async def test_agent_record_and_views(api: Api) -> None:
         "state_since": "2026-11-23T07:00:00Z",
         "reason": None,
         "pending_logout_request": None,
+        "wrapping": 0,
     }
     r = await api.call("PUT", "/v1/agents/a1", json={"name": "Ann", "team": "south", "capacity": 3})
     assert r.status_code == 200 and r.json()["team"] == "south" and r.json()["skills"] == []

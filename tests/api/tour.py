@@ -240,6 +240,36 @@ STEPS: list[Step] = [
     ("GET", "/v1/payroll/2026-11", None, "payroll"),  # 401 key_revoked
     ("DELETE", "/v1/keys/000000000000", None, None),  # 404
     ("GET", "/v1/keys", None, "supervisor"),  # 403
+    # -- the assignment lifecycle (issue 14): first responses, timeouts, wrap-up, sticky.
+    ("PUT", "/v1/settings", {"response_timeout_s": 5}, None),  # 422: 0 or 10..3600
+    (
+        "PUT",
+        "/v1/settings",
+        {"response_timeout_s": 60, "wrap_up_s": 30, "sticky_window_s": 3600},
+        None,
+    ),
+    ("PUT", "/v1/agents/a1", _agent("Ann", "north", [PRE], 5), None),
+    ("PUT", "/v1/agents/a2", _agent("Bo", "north", [PRE, AFTER], 6), None),
+    ("POST", "/v1/agents/a1/login", None, None),  # the queue's orders go to a1 at once
+    ("POST", "/v1/agents/a2/login", None, "agent"),
+    ("POST", "/v1/orders", {"id": "o-20", "skill": PRE, "customer_id": "c-1"}, "platform"),
+    ("POST", "/v1/orders/o-20/responded", None, "platform"),
+    ("POST", "/v1/orders/o-20/responded", None, "platform"),  # again: 200, nothing journaled
+    ("POST", "/v1/orders/o-20/responded", None, "supervisor"),  # 403
+    ("POST", "/v1/orders/nope/responded", None, "platform"),  # 404
+    ("POST", "/v1/orders/o-20/complete", None, "platform"),  # its slot wraps up for 30 s
+    ("POST", "/v1/orders", {"id": "o-21", "skill": PRE, "customer_id": "c-1"}, "platform"),
+    ("POST", "/v1/orders", {"id": "o-22", "skill": PRE, "preferred_agent_id": "a2"}, "platform"),
+    ("POST", "/v1/orders", {"id": "o-23", "skill": None, "preferred_agent_id": "zz"}, "platform"),
+    ("POST", "/v1/orders/o-22/responded", None, "agent"),  # a2's own order
+    ("POST", "/v1/orders", {"id": "o-24", "skill": AFTER, "customer_id": ""}, "platform"),  # 422
+    ("GET", "/v1/agents/a2", None, "agent"),
+    _clock("2026-11-23T17:01:00Z"),  # a minute unanswered: taken back, wrap-up over
+    ("GET", "/v1/agents?state=not_responding", None, None),
+    ("GET", "/v1/orders/o-21", None, "platform"),
+    ("POST", "/v1/orders/o-21/responded", None, "platform"),  # 200 or 409, as routed again
+    ("POST", "/v1/agents/a1/available", None, None),
+    *_reads("lifecycle"),
     ("POST", "/v1/payroll/2026-11/close", None, None),  # 409 month_not_over
     _clock("2026-12-01T01:00:00Z"),  # November has ended in Europe/Berlin (23:00Z)
     ("POST", "/v1/payroll/2026-11/close", None, None),

@@ -16,6 +16,7 @@ would call a fault: script errors, console errors and warnings, failed requests,
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import re
@@ -137,6 +138,48 @@ def build_floor(srv: Server, traffic_minutes: int = 8) -> Floor:
               day, ids, {a: agent_name(i, a) for i, a in enumerate(ids)})  # fmt: skip
     _traffic(f, rng, traffic_minutes)
     return f
+
+
+def with_room(f: Floor, n: int, skip: tuple[str, ...] = ()) -> list[str]:
+    """`n` agents available with room and not near their shift's end, by id."""
+    agents = ok(f.sup.get("/v1/agents"))["agents"]
+    board = {s["id"]: s for s in ok(f.sup.get("/v1/board"))["agents"]}
+    handing = set(near_end(f))
+    found = [
+        a["id"] for a in agents
+        if a["state"] == "available" and a["load"] < a["capacity"] and a["id"] not in skip
+        and a["id"] not in handing and a["id"] in board
+    ]  # fmt: skip
+    assert len(found) >= n, found
+    return found[:n]
+
+
+def near_end(f: Floor) -> list[str]:
+    """Agents whose shift ends at 14:00: handing over at 13:5x (the router prefers them last)."""
+    return [a for i, a in enumerate(f.ids) if i % 9 == 0]
+
+
+_NR_ORDERS = itertools.count(1)
+
+
+def stop_responding(f: Floor, agent_ids: list[str], timeout_s: int = 10) -> None:
+    """These agents leave an order unanswered past the response timeout: `not_responding`.
+
+    Every other open order gets its first response first and the timeout is off again
+    after, so nobody else changes state; the order each one left goes to another agent.
+    """
+    agents = ok(f.sup.get("/v1/agents"))["agents"]
+    waiting = [o for a in agents for o in a["open_orders"]]
+    parallel(lambda o: ok(f.platform.post(f"/v1/orders/{o}/responded")), waiting)
+    ok(f.admin.put("/v1/settings", json={"response_timeout_s": timeout_s}))
+    for a in agent_ids:
+        order = {"id": f"nr-{a}-{next(_NR_ORDERS)}", "preferred_agent_id": a}
+        view = ok(f.platform.post("/v1/orders", json=order), 201)
+        assert (view["agent_id"], view["routed_by"]) == (a, "preferred"), view
+    ok(f.admin.post("/v1/admin/clock", json={"advance_s": timeout_s}))
+    ok(f.admin.put("/v1/settings", json={"response_timeout_s": 0}))
+    listed = ok(f.sup.get("/v1/agents?state=not_responding"))["agents"]
+    assert set(agent_ids) <= {a["id"] for a in listed}, listed
 
 
 def open_board(page: Page, base_url: str, key: str, lang: str = "en") -> None:

@@ -29,8 +29,10 @@ from .boardkit import (
     open_board,
     open_live,
     say,
+    stop_responding,
     tabs,
     tile,
+    with_room,
 )
 from .conftest import CHROMIUM, CHROMIUM_ARGS
 from .support import Server, at, future_day, make_key, ok, set_clock
@@ -153,6 +155,41 @@ def test_an_agent_going_away_changes_its_tile_within_a_second(page: Page, floor:
     expect(seat).to_contain_text("AWAY")
     label = re.compile(r"^Agent 2 \(a002\), team south: away \(coach\), load \d+ of \d+")
     expect(seat).to_have_attribute("aria-label", label)
+
+
+NOT_RESPONDING_COLOUR = "rgb(190, 18, 60)"  # --nr: no other state's colour
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_seat_that_stops_responding_shows_it_and_the_header_counts_it(
+    board: Tabs, floor: Floor, lang: str
+) -> None:
+    """Issue 14: an order left unanswered past the response timeout; the seat turns its own
+    colour with its own label, the header counts it, and `available` brings it back."""
+    page = board.open(1920, 1080, lang=lang)
+    open_live(page, floor, lang)
+    (agent_id,) = with_room(floor, 1)
+    seat = tile(page, agent_id)
+    stop_responding(floor, [agent_id])
+    expect(seat).to_have_attribute("data-state", "not_responding", timeout=UPDATE_MS)
+    expect(seat.locator(".st")).to_have_text(say(lang, "stateShort.not_responding"))
+    expect(seat).to_have_attribute(
+        "aria-label", re.compile(re.escape(say(lang, "stateWord.not_responding")))
+    )
+    colours = page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('.tile')].map((t) =>
+             [t.dataset.state, getComputedStyle(t).backgroundColor]))"""
+    )
+    assert colours["not_responding"] == NOT_RESPONDING_COLOUR, colours
+    assert list(colours.values()).count(NOT_RESPONDING_COLOUR) == 1, colours
+    n = ok(floor.sup.get("/v1/board"))["totals"]["not_responding"]
+    count = page.locator("#totals .t-nr")
+    expect(count).to_have_text(say(lang, "totalNotResponding", n=n))
+    legend = page.locator(".legend .s-not_responding + span")
+    expect(legend).to_have_text(say(lang, "legendNotResponding"))
+    ok(floor.admin.post(f"/v1/agents/{agent_id}/available"))
+    expect(seat).to_have_attribute("data-state", "available", timeout=UPDATE_MS)
+    expect(count).to_have_text(say(lang, "totalNotResponding", n=n - 1))
 
 
 def test_approving_a_pending_logout_request_takes_the_agent_offline(

@@ -35,8 +35,10 @@ from .boardkit import (
     open_board,
     open_live,
     say,
+    stop_responding,
     tabs,
     tile,
+    with_room,
     words,
 )
 from .support import Server, ok
@@ -55,6 +57,7 @@ def floor(shared_server: Server) -> Floor:
     for a in REQUESTS:
         ok(f.admin.post(f"/v1/agents/{a}/logout"), 202)
     ok(f.admin.post(f"/v1/agents/{AWAY}/away", json={"reason": "coaching"}))
+    stop_responding(f, with_room(f, 2, skip=(*REQUESTS, AWAY)))  # a seat not responding
     return f
 
 

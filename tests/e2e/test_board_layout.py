@@ -29,8 +29,10 @@ from .boardkit import (
     build_floor,
     open_live,
     say,
+    stop_responding,
     tabs,
     tile,
+    with_room,
 )
 from .support import Server, ok
 
@@ -49,6 +51,7 @@ def floor(shared_server: Server) -> Floor:
     for a in (BOTH, *REQUEST_ONLY):
         ok(f.admin.post(f"/v1/agents/{a}/logout"), 202)
     ok(f.admin.post("/v1/agents/a005/away", json={"reason": "coaching"}))
+    stop_responding(f, with_room(f, 3, skip=(BOTH, *REQUEST_ONLY, "a005")))  # their own colour
     return f
 
 

@@ -292,3 +292,30 @@ async def test_shutdown_writes_a_last_checkpoint(tmp_path, make_center):
     engine, covered, replayed = from_checkpoint(tmp_path)
     assert (covered, replayed) == (7, 0)
     assert sorted(engine.state.agents) == [f"a{i}" for i in range(7)]
+
+
+async def test_a_checkpoint_keeps_the_lifecycle_running_as_the_replay_does(make_center):
+    """Deadlines are a cache, rebuilt from a restored state: the same timeouts and wrap-up
+    ends fire after the cut, and the sticky map sends a returning customer alike."""
+    live = make_center()
+    await live.lifecycle(timeout_s=60, wrap_s=30, sticky_s=3600)
+    for agent_id in ("a1", "a2", "a3"):
+        await live.agent(agent_id, capacity=2)
+        await live.login(agent_id)
+    for i in range(5):
+        await live.customer_order(f"o{i}", f"c{i % 2}")
+    await live.responded("o0")
+    await live.complete("o1")  # a wrap-up slot until 30 s from now
+    twin = make_center()
+    twin.engine.state = restore(fingerprint(live.state))
+    twin.engine.journal.records = list(live.journal.records)
+    twin.follower = restore(fingerprint(live.follower))
+    twin.seen = live.seen
+    cut = live.clock.now_ms()
+    for c in (live, twin):
+        c.clock.set(cut)
+        await c.goto(cut + 61_000)  # timeouts and the wrap-up end fire
+        await c.customer_order("o9", "c0")  # sticky, or not, alike
+        assert check(c.state) == []
+    assert fingerprint(twin.state) == fingerprint(live.state)
+    assert any(a.state == "not_responding" for a in live.state.agents.values())

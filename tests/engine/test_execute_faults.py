@@ -22,9 +22,9 @@ from typing import Any
 
 import pytest
 
+from engine import changes as changes_module
 from engine import commands as cmd
 from engine import core as core_module
-from engine import handlers as handlers_module
 from engine.clock import ManualClock
 from engine.core import Engine
 from engine.errors import SeatflowError, Unavailable
@@ -54,7 +54,8 @@ def script() -> list[cmd.Command]:
     """Every command type at least once, each accepted on a clean run."""
     shifts = [ShiftSpec(a, at("08:00"), at("16:00")) for a in ("a1", "a2", "a3")]
     return [
-        cmd.ChangeSettings(0, 600, "Asia/Shanghai", (3, 2, 1), 2, "en"),
+        # Lifecycle on: response timeouts (10 min) and wrap-up fire between commands too.
+        cmd.ChangeSettings(0, 600, "Asia/Shanghai", (3, 2, 1), 2, "en", 600, 60, 3600),
         cmd.UpsertAgent("a1", "Ann", "north", ["pre"], 2),
         cmd.UpsertAgent("a2", "Bo", "north", ["pre", "post"], 1),
         cmd.UpsertAgent("a3", "Cy", "south", [], 3),
@@ -64,7 +65,10 @@ def script() -> list[cmd.Command]:
         cmd.Login("a2"),
         cmd.Login("a3"),
         cmd.SubmitOrders([new_order("o1"), new_order("o2"), new_order("o3", "post")]),
+        cmd.RecordResponse("o1"),
+        cmd.RecordResponse("o2"),
         cmd.SubmitOrders([new_order("o4", "pre", 1), new_order("o5", None)]),
+        cmd.FireTimers(),
         cmd.GoAway("a3", "break"),
         cmd.GoAvailable("a3"),
         cmd.CompleteOrder("o1"),
@@ -78,7 +82,7 @@ def script() -> list[cmd.Command]:
         cmd.Logout("a2"),
         cmd.ApproveLogout("lr-2", "supervisor:1234"),
         cmd.ForceLogout("a3", "supervisor:1234"),
-        cmd.CompleteOrder("o2"),
+        cmd.GoAvailable("a1"),  # back from not_responding (a response timeout took o4)
     ]
 
 
@@ -127,7 +131,7 @@ class Faults:
         return wrapper
 
     def install(self) -> None:
-        real_apply = handlers_module.apply
+        real_apply = changes_module.apply
 
         def apply(state: State, event: Any, now: int) -> None:
             if self.hit("apply, before"):
@@ -138,8 +142,8 @@ class Faults:
 
         journal = self.engine.journal
         self.mp.setattr(State, "advance", self.failing("advance", State.advance))
-        self.mp.setattr(handlers_module, "apply", apply)
-        self.mp.setattr(handlers_module, "_json", self.failing("seal", handlers_module._json))
+        self.mp.setattr(changes_module, "apply", apply)
+        self.mp.setattr(changes_module, "_json", self.failing("seal", changes_module._json))
         encode = core_module.encode_record
         self.mp.setattr(core_module, "encode_record", self.failing("encode record", encode))
         self.mp.setattr(journal, "append", self.failing("append", journal.append, JournalError))
@@ -214,6 +218,9 @@ async def test_a_fault_before_the_append_changes_nothing(
 
     clock.set(clock.now_ms() + MIN)
     now = engine.now()
+    # Lifecycle timers due by now fire first, as the engine would before the command:
+    # the fault then meets the command itself (faults while timers fire: the next test).
+    await engine.execute(cmd.FireTimers())
     engine.state.advance(now)
     before, records = fingerprint(engine.state), len(journal.records)
     with faults.arm(step, nth):
@@ -238,6 +245,38 @@ async def test_a_fault_before_the_append_changes_nothing(
     await run_script(engine, clock, commands[target:])
     assert fingerprint(engine.state) == replayed(journal, engine.state.now)
     assert check(engine.state) == []
+
+
+@pytest.mark.parametrize(("step", "nth"), STEPS_BEFORE_APPEND)
+async def test_a_fault_while_timers_fire_changes_nothing_and_they_fire_next_time(
+    monkeypatch: pytest.MonkeyPatch, step: str, nth: int
+) -> None:
+    """Response timeouts and wrap-up ends fire before a command; a fault there leaves
+    them unfired and the command unrun, and the next command fires them after all."""
+    commands = script()
+    journal = MemoryJournal()
+    clock = ManualClock(at("07:00"))
+    engine = Engine(journal, clock)
+    faults = Faults(monkeypatch, engine)
+    faults.install()
+    at_o4 = next(i for i, c in enumerate(commands) if isinstance(c, cmd.GoAway))
+    await run_script(engine, clock, commands[:at_o4])
+    clock.set(clock.now_ms() + 20 * MIN)  # past o4's 10-minute response timeout
+    now = engine.now()
+    assert engine.state.deadlines.due(now)
+    engine.state.advance(now)
+    before, records = fingerprint(engine.state), len(journal.records)
+    with faults.arm(step, nth), pytest.raises((Injected, SeatflowError)):
+        await engine.execute(cmd.GoAway("a2", "break"))
+    assert faults.fired
+    assert len(journal.records) == records and engine.ready
+    engine.state.advance(now)
+    assert fingerprint(engine.state) == before == replayed(journal, now)
+    await engine.execute(cmd.GoAway("a2", "break"))  # timers fire first this time
+    assert not engine.state.deadlines.due(now)
+    assert any(a.state == "not_responding" for a in engine.state.agents.values())
+    assert check(engine.state) == []
+    assert fingerprint(engine.state) == replayed(journal, engine.state.now)
 
 
 async def test_a_journal_that_fails_after_the_append_refuses_everything_until_restart() -> None:

@@ -77,14 +77,18 @@ EXAMPLES: list[cmd.Command] = [
     cmd.ForceLogout("a1", "sup"),
     cmd.ApproveLogout("lr-1", "sup"),
     cmd.DenyLogout("lr-2", "sup"),
-    cmd.SubmitOrders([order("o1"), cmd.NewOrder("o2", None, 3, b"\x00\xff", b'{"k": 1}')]),
+    cmd.SubmitOrders(
+        [order("o1"), cmd.NewOrder("o2", None, 3, b"\x00\xff", b'{"k": 1}', "c1", "a1")]
+    ),
     cmd.CompleteOrder("o1", as_agent="a1"),
+    cmd.RecordResponse("o1", as_agent="a1"),
+    cmd.FireTimers(),
     cmd.RecordQa("o1", False, "qa"),
     cmd.CreateKey("hash", "agent", "a1"),
     cmd.RevokeKey("0123456789ab", "admin"),
     cmd.ClosePayrollMonth("2026-10", "payroll:1234"),
     cmd.SetClock(T0 + 5),
-    cmd.ChangeSettings(600, 300, "Asia/Shanghai", (5, 3), 2),
+    cmd.ChangeSettings(600, 300, "Asia/Shanghai", (5, 3), 2, "zh-CN", 60, 30, 86400),
     cmd.SetPayrollScheme("2026-11-01", "CNY", [0, 100], [150, 200]),
 ]
 

@@ -187,7 +187,20 @@ async def test_order_replies_and_idempotent_retries(center):
     first = await center.order("o1", "pre", 3)
     assert first.status == 201
     assert first.body == OrderView(
-        "o1", "pre", 3, "assigned", "a1", "2026-11-23T00:00:00Z", "2026-11-23T00:00:00Z", None
+        "o1",
+        "pre",
+        3,
+        "assigned",
+        "a1",
+        "2026-11-23T00:00:00Z",
+        "2026-11-23T00:00:00Z",
+        None,
+        None,
+        0,
+        None,
+        None,
+        False,
+        "load",
     )
     await center.goto(center.at("00:05"))
     await center.complete("o1")

@@ -1,0 +1,41 @@
+"""Applying the router's decisions inside a command: place, serve, release.
+
+The engine's side of router.policy: it looks up what a decision needs (the order's
+preferred agent, its customer's last agent inside the sticky window) by id, O(1),
+and emits the events the policy returns. One rule for every path that routes an
+order again (a logout, a response timeout; later a transfer or a reopen): `place`
+with `avoid`, never the same agent while another eligible agent has room.
+"""
+
+from __future__ import annotations
+
+from engine.changes import Changes
+from presence.agent import Agent
+from router import policy
+
+
+def place(ch: Changes, order_id: str, avoid: str | None = None) -> None:
+    state = ch.state
+    order = state.orders[order_id]
+    preferred = sticky = None
+    if order.preferred_agent_id is not None:
+        preferred = state.agents.get(order.preferred_agent_id)
+    window_s = state.settings.sticky_window_s
+    if order.customer_id is not None and window_s:
+        last = state.customers.agent_of(order.customer_id, ch.now, window_s * 1000)
+        if last is not None:
+            sticky = state.agents.get(last)
+    ch.emit(policy.place(state.index, order, preferred=preferred, sticky=sticky, avoid=avoid))
+
+
+def serve(ch: Changes, agent: Agent) -> None:
+    ch.emit(*policy.serve(ch.state.queues, agent))
+
+
+def release(ch: Changes, agent: Agent) -> list[str]:
+    """Take the agent's open orders back, then place each again, best first."""
+    released = policy.release(agent, ch.state.orders)
+    ch.emit(*released)
+    for e in released:
+        place(ch, e.order_id, avoid=agent.id)
+    return [e.order_id for e in released]
