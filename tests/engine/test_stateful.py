@@ -1,9 +1,11 @@
 """Random command sequences against the real engine; the invariants hold after every step.
 
 Each step runs through `Center.run`, which asserts: a refused command changed nothing
-(fingerprint; timers due by then may fire first, in a record of their own); a follower fed from the journal checks every OrderAssigned against the
-routing rules and stays equal to the live state; `invariants.check` is empty. At the
-end a fresh Engine replays the journal into the same fingerprint.
+(fingerprint; timers due by then may fire first, in a record of their own); a follower
+fed from the journal checks every OrderAssigned against the routing rules and stays
+equal to the live state; `invariants.check` is empty (no order unanswered past its
+timeout, no wrap-up slot past its end). At the end a fresh Engine replays the journal
+into the same fingerprint.
 """
 
 from __future__ import annotations
