@@ -40,8 +40,8 @@ minute. Prints tables of waits and of the floor (or --json); --out adds
 summary.json and a PNG of the wait around each changeover. The same seed gives
 the same day for every strategy. --lifecycle adds agents who stop responding
 (2% of the logged-in at any moment, 5-20 min each), a first-response delay per
-agent (15 s on average), 20 s of wrap-up after each completion and returning
-customers (30% of orders): seatflow then runs with its response timeout (60 s),
+agent (10 s on average, inside the handle time), 5 s of wrap-up after each
+completion and returning customers (30% of orders): seatflow then runs with its response timeout (60 s),
 wrap-up and sticky window (1 h) set, and a table compares first replies.
 """
 # What each --strategy is (the epilog; tests/sim checks it names every strategy).
@@ -256,8 +256,8 @@ def _strategies(value: str) -> list[str]:
 # --lifecycle: what the floor's people do (bench.sim.scenario.Scenario's fields).
 LIFECYCLE: dict[str, Any] = {
     "unresponsive_share": 0.02,
-    "response_delay_s": 15.0,
-    "wrap_up_s": 20,
+    "response_delay_s": 10.0,
+    "wrap_up_s": 5,
     "returning_share": 0.3,
 }
 

@@ -10,7 +10,7 @@ An order's wait is all the time it spends unserved: before its first agent, and
 again whenever it is released, stranded or stuck, until an agent starts on it.
 
 With the lifecycle on (Scenario.lifecycle), an agent who starts on an order first
-replies after its own delay, then handles it; an agent who stops responding ("mute")
+replies after its own delay (part of the order's handle time), then handles it; an agent who stops responding ("mute")
 replies to nothing until it is back ("unmute"), and orders it holds unanswered wait
 with it, unless the router takes them back (seatflow's response timeout). After a
 completion a person wraps up before taking the next order, whether the router knows
@@ -185,7 +185,9 @@ class Simulation:
             return
         t.first_response, t.responder = at, t.agent
         self.floor.responded(order_id, at)
-        self.at(at + t.handle, COMPLETE, order_id, t.token)
+        # The handle time includes the first reply: what is left of it (a slow reply
+        # makes the order take longer, a quick one does not make it shorter).
+        self.at(at + max(1, t.handle - p.delay), COMPLETE, order_id, t.token)
 
     def _mute(self, agent_id: str, muted: bool, at: int) -> None:
         p = self.people[agent_id]
