@@ -10,22 +10,33 @@ with `avoid`, never the same agent while another eligible agent has room.
 from __future__ import annotations
 
 from engine.changes import Changes
+from engine.state import State
 from presence.agent import Agent
 from router import policy
+from router.events import OrderAssigned, OrderQueued
+from router.order import Order
+
+
+def decision(
+    state: State, order: Order, now: int, avoid: str | None = None
+) -> OrderAssigned | OrderQueued:
+    """The router's decision for an order being routed, with the two agents it may
+    prefer looked up by id (its preferred agent; its customer's last one in the window)."""
+    agents = state.agents
+    preferred = sticky = None
+    if order.preferred_agent_id is not None:
+        preferred = agents.get(order.preferred_agent_id)
+    window_s = state.settings.sticky_window_s
+    if order.customer_id is not None and window_s:
+        last = state.customers.agent_of(order.customer_id, now, window_s * 1000)
+        if last is not None:
+            sticky = agents.get(last)
+    return policy.place(state.index, order, preferred=preferred, sticky=sticky, avoid=avoid)
 
 
 def place(ch: Changes, order_id: str, avoid: str | None = None) -> None:
     state = ch.state
-    order = state.orders[order_id]
-    preferred = sticky = None
-    if order.preferred_agent_id is not None:
-        preferred = state.agents.get(order.preferred_agent_id)
-    window_s = state.settings.sticky_window_s
-    if order.customer_id is not None and window_s:
-        last = state.customers.agent_of(order.customer_id, ch.now, window_s * 1000)
-        if last is not None:
-            sticky = state.agents.get(last)
-    ch.emit(policy.place(state.index, order, preferred=preferred, sticky=sticky, avoid=avoid))
+    ch.emit(decision(state, state.orders[order_id], ch.now, avoid))
 
 
 def serve(ch: Changes, agent: Agent) -> None:

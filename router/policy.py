@@ -37,9 +37,16 @@ from router.order import Order, queue_key
 from router.queue import OrderQueues
 
 
-def _takes(agent: Agent, order: Order, avoid: str | None) -> bool:
-    """A chosen agent (preferred, sticky) takes the order: eligible, not handing over."""
-    return agent.id != avoid and not agent.handing_over and agent.can_take(order.skill)
+def _takes(agent: Agent, skill: str | None, avoid: str | None) -> bool:
+    """A chosen agent (preferred, sticky) takes the order: eligible, not handing over.
+    (Agent.can_take spelt out: this is on the routing path of every returning customer.)"""
+    return (
+        agent.state == AVAILABLE
+        and not agent.handing_over
+        and len(agent.open_orders) + len(agent.wrap_ends) < agent.capacity
+        and (skill is None or skill in agent.skills)
+        and agent.id != avoid
+    )
 
 
 def place(
@@ -54,9 +61,9 @@ def place(
     last agent (`sticky`), when eligible; else the best eligible agent (never `avoid`
     while another has room); else its queue. The engine looks the two agents up by id."""
     if preferred is not None or sticky is not None:
-        if preferred is not None and _takes(preferred, order, avoid):
+        if preferred is not None and _takes(preferred, order.skill, avoid):
             return OrderAssigned(order.id, preferred.id, BY_PREFERRED)
-        if sticky is not None and _takes(sticky, order, avoid):
+        if sticky is not None and _takes(sticky, order.skill, avoid):
             return OrderAssigned(order.id, sticky.id, BY_STICKY)
     agent = index.best(order.skill, avoid)
     return OrderQueued(order.id) if agent is None else OrderAssigned(order.id, agent.id)

@@ -5,7 +5,7 @@ points of group `seatflow.commands` that pyproject.toml declares.
 
     seatflow simulate [--seats 400] [--shifts 3] [--hours 24] [--seed 1]
                       [--strategy seatflow|all|NAME[,NAME...]] [--rate-multiplier 1.0]
-                      [--out DIR] [--json] [--erlang]
+                      [--lifecycle] [--out DIR] [--json] [--erlang]
     seatflow staffing --rate R[,R...] --aht S [--target-sl 0.8] [--target-wait 20]
                       [--max-occupancy 0.85] [--concurrency 1] [--shrinkage 0.3] [--json]
 
@@ -38,11 +38,19 @@ Poisson orders on a daily profile with a spike after each changeover and a
 big-sale hour (15:30). The engine's invariants are checked every simulated
 minute. Prints tables of waits and of the floor (or --json); --out adds
 summary.json and a PNG of the wait around each changeover. The same seed gives
-the same day for every strategy.
+the same day for every strategy. --lifecycle adds agents who stop responding
+(2% of the logged-in at any moment, 5-20 min each), a first-response delay per
+agent (10 s on average, inside the handle time), 5 s of wrap-up after each
+completion and returning customers (30% of orders): seatflow then runs with
+its response timeout (60 s), wrap-up and sticky window (1 h) set, and a table
+compares first replies.
 """
 # What each --strategy is (the epilog; tests/sim checks it names every strategy).
 STRATEGY_HELP = {
     "seatflow": "the real engine: least load, handover, logout guard",
+    "seatflow-no-timeout": "seatflow without its response timeout (--lifecycle)",
+    "seatflow-no-wrap-up": "seatflow not told of wrap-up (--lifecycle)",
+    "seatflow-no-sticky": "seatflow without sticky routing (--lifecycle)",
     "no-guard": "seatflow's ranking without the logout guard",
     "asterisk-rrmemory": "Asterisk app_queue: round robin with memory",
     "asterisk-leastrecent": "Asterisk: the member least recently hung up",
@@ -58,6 +66,7 @@ SIMULATE_EPILOG = (
 examples:
   seatflow simulate --hours 9 --out sim        the 08:00 changeover, plotted
   seatflow simulate --strategy all --rate-multiplier 1.2
+  seatflow simulate --lifecycle --strategy all
   seatflow simulate --erlang --seats 10 --hours 24
 """
 )
@@ -139,6 +148,12 @@ def add_simulate(sub: Any) -> None:
     )
     sim.add_argument(
         "--json", action="store_true", help="print the JSON summary instead of the tables"
+    )
+    sim.add_argument(
+        "--lifecycle",
+        action="store_true",
+        help="agents who stop responding, reply after a delay and wrap up, and "
+        "returning customers (see above)",
     )
     sim.add_argument(
         "--erlang",
@@ -239,6 +254,15 @@ def _strategies(value: str) -> list[str]:
     return names
 
 
+# --lifecycle: what the floor's people do (bench.sim.scenario.Scenario's fields).
+LIFECYCLE: dict[str, Any] = {
+    "unresponsive_share": 0.02,
+    "response_delay_s": 10.0,
+    "wrap_up_s": 5,
+    "returning_share": 0.3,
+}
+
+
 def simulate_cmd(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -263,6 +287,7 @@ def simulate_cmd(args: argparse.Namespace) -> int:
         seed=args.seed,
         rate_multiplier=args.rate_multiplier,
         steady=args.erlang,
+        **(LIFECYCLE if args.lifecycle else {}),
     )
     outcomes = _run(scenario, names, Console(stderr=True))
     report: dict[str, Any] = {"results": [summary(out) for out in outcomes]}
@@ -426,9 +451,40 @@ def tables(report: dict[str, Any], scenario: Any) -> list[Any]:
             f"{r['invariant_violations']:,}",
         )
     out += [floor, Text(LEGEND, style="dim")]
+    if s.lifecycle:
+        out += _lifecycle_tables(results, s)
     if "erlang" in report:
         out += _erlang(report["erlang"])
     return out
+
+
+LIFECYCLE_LEGEND = (
+    "first reply: arrival to the first reply, from the customer's side. stuck: orders held "
+    "unanswered by an unresponsive agent past {timeout} s; taken back: by the response "
+    "timeout. same agent: the share of returning customers' orders first answered by the "
+    "agent who answered their previous one."
+)
+
+
+def _lifecycle_tables(results: list[dict[str, Any]], s: Any) -> list[Any]:
+    from rich.text import Text
+
+    t = _table(
+        "the assignment lifecycle",
+        ["strategy", "first reply\np50", "p95", "p99", "stuck", "taken\nback", "same\nagent"],
+    )
+    for r in results:
+        life = r["lifecycle"]
+        w = life["first_response_wait_s"]
+        share = life["served_by_previous_share"]
+        t.add_row(
+            r["strategy"],
+            *(seconds(w[k]) for k in ("p50", "p95", "p99")),
+            f"{life['stuck_with_unresponsive_past_timeout']:,}",
+            f"{life['timed_out']:,}",
+            "–" if share is None else f"{share:.1%}",
+        )
+    return [t, Text(LIFECYCLE_LEGEND.format(timeout=s.response_timeout_s), style="dim")]
 
 
 def _erlang(e: dict[str, Any]) -> list[Any]:

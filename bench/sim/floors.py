@@ -6,16 +6,21 @@ agent state change is reported back with its time. `EngineFloor` drives the real
 reports what the journal records; `ModelFloor` re-implements another product's
 selection rule over the same agent and order records, with no guard: a logout
 takes effect at once and leaves open orders with the agent who left.
+
+seatflow runs as configured (`SEATFLOW`): with the lifecycle on (Scenario.lifecycle)
+its response timeout, wrap-up and sticky window are set as the scenario says, and
+each variant turns one of them off. The anchors' models have none of the three.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterator
-from typing import Protocol
+import dataclasses
+from collections.abc import Awaitable, Callable, Iterator
+from typing import NamedTuple, Protocol
 
 from bench.drive import run_now
-from bench.sim.scenario import AgentPlan
+from bench.sim.scenario import AgentPlan, Scenario
 from bench.sim.strategies import Strategy
 from engine import commands as cmd
 from engine import events as ev
@@ -24,7 +29,7 @@ from engine.core import Engine
 from engine.events import decode_record
 from engine.invariants import check, check_open
 from engine.settings import Settings
-from presence.agent import AVAILABLE, AWAY, OFFLINE, Agent
+from presence.agent import AVAILABLE, AWAY, NOT_RESPONDING, OFFLINE, Agent
 from router.order import ASSIGNED, COMPLETED, QUEUED, Order
 from router.queue import OrderQueues
 
@@ -47,11 +52,50 @@ class Floor(Protocol):
     def logout(self, agent_id: str, at: int) -> None: ...
     def force_logout(self, agent_id: str, at: int) -> None: ...
     def decide(self, request_id: str, approve: bool, at: int) -> None: ...
-    def submit(self, order_id: str, skill: str | None, priority: int, at: int) -> None: ...
+    def submit(
+        self, order_id: str, skill: str | None, priority: int, at: int, customer: str | None
+    ) -> None: ...
+    def responded(self, order_id: str, at: int) -> None: ...
     def complete(self, order_id: str, at: int) -> None: ...
     def rescue(self, order_id: str, at: int) -> None: ...
     def state_of(self, agent_id: str) -> str: ...
     def violations(self, full: bool) -> list[str]: ...
+    def next_due(self) -> int | None: ...
+    def fire(self, at: int) -> None: ...
+
+
+class Lifecycle(NamedTuple):
+    """seatflow's lifecycle settings for a run (0: off)."""
+
+    response_timeout_s: int = 0
+    wrap_up_s: int = 0
+    sticky_window_s: int = 0
+
+
+OFF = Lifecycle()
+
+
+def _lifecycle(timeout: bool = True, wrap: bool = True, sticky: bool = True
+               ) -> Callable[[Scenario], Lifecycle]:  # fmt: skip
+    def settings(s: Scenario) -> Lifecycle:
+        if not s.lifecycle:
+            return OFF
+        return Lifecycle(
+            s.response_timeout_s if timeout else 0,
+            s.wrap_up_s if wrap else 0,
+            s.sticky_window_s if sticky and s.returning_share else 0,
+        )
+
+    return settings
+
+
+# seatflow and its variants, each without one lifecycle feature (the same with it off).
+SEATFLOW: dict[str, Callable[[Scenario], Lifecycle]] = {
+    "seatflow": _lifecycle(),
+    "seatflow-no-timeout": _lifecycle(timeout=False),
+    "seatflow-no-wrap-up": _lifecycle(wrap=False),
+    "seatflow-no-sticky": _lifecycle(sticky=False),
+}
 
 
 class TapJournal:
@@ -91,11 +135,15 @@ class EngineFloor:
 
     guarded = True
 
-    def __init__(self, sink: Sink, start: int, keep_journal: bool = False) -> None:
+    def __init__(
+        self, sink: Sink, start: int, keep_journal: bool = False,
+        lifecycle: Lifecycle = OFF,
+    ) -> None:  # fmt: skip
         self.sink = sink
         self.clock = ManualClock(start)
         self.journal = TapJournal(keep_journal)
         self.engine = Engine(self.journal, self.clock)
+        self.lifecycle = lifecycle
 
     def _run(self, command: cmd.Command, at: int) -> None:
         if at > self.clock.now_ms():
@@ -124,12 +172,17 @@ class EngineFloor:
                     sink.agent_state(e.agent_id, OFFLINE, at)
                 elif isinstance(e, ev.LogoutRequested):
                     sink.requested(e.agent_id, e.request_id, at)
+                elif isinstance(e, ev.ResponseTimedOut):
+                    sink.agent_state(e.agent_id, NOT_RESPONDING, at)
         pending.clear()
 
     def setup(self, plans: list[AgentPlan], at: int) -> None:
         for p in plans:
             self._run(cmd.UpsertAgent(p.id, p.id, p.team, list(p.skills), p.capacity), at)
         self._run(cmd.AddShifts([ev.ShiftSpec(p.id, s, e) for p in plans for s, e in p.shifts]), at)
+        if self.lifecycle != OFF:
+            changed = dataclasses.replace(self.engine.state.settings, **self.lifecycle._asdict())
+            self._run(cmd.ChangeSettings(*dataclasses.astuple(changed)), at)
 
     def login(self, agent_id: str, at: int) -> None:
         self._run(cmd.Login(agent_id), at)
@@ -153,9 +206,21 @@ class EngineFloor:
         c = cmd.ApproveLogout if approve else cmd.DenyLogout
         self._run(c(request_id, "supervisor"), at)
 
-    def submit(self, order_id: str, skill: str | None, priority: int, at: int) -> None:
+    def submit(
+        self, order_id: str, skill: str | None, priority: int, at: int, customer: str | None
+    ) -> None:
         digest = int(order_id[1:]).to_bytes(16, "big")
-        self._run(cmd.SubmitOrders([cmd.NewOrder(order_id, skill, priority, digest)]), at)
+        order = cmd.NewOrder(order_id, skill, priority, digest, None, customer)
+        self._run(cmd.SubmitOrders([order]), at)
+
+    def responded(self, order_id: str, at: int) -> None:
+        self._run(cmd.RecordResponse(order_id), at)
+
+    def next_due(self) -> int | None:
+        return self.engine.state.deadlines.next_due()
+
+    def fire(self, at: int) -> None:
+        self._run(cmd.FireTimers(), at)
 
     def complete(self, order_id: str, at: int) -> None:
         self._run(cmd.CompleteOrder(order_id), at)
@@ -252,7 +317,18 @@ class ModelFloor:
                 return
             self._assign(self.orders[order_id], agent, at)
 
-    def submit(self, order_id: str, skill: str | None, priority: int, at: int) -> None:
+    def responded(self, order_id: str, at: int) -> None:
+        """The models keep no response times: nothing they decide reads them."""
+
+    def next_due(self) -> int | None:
+        return None  # no timers: an order stays with its agent until a person acts
+
+    def fire(self, at: int) -> None:
+        raise RuntimeError("the models have no timers")
+
+    def submit(
+        self, order_id: str, skill: str | None, priority: int, at: int, customer: str | None
+    ) -> None:
         self.seq += 1
         order = Order(order_id, skill, priority, b"", self.seq, at, status="routing")
         self.orders[order_id] = order

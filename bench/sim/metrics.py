@@ -1,4 +1,6 @@
-"""The summary of a run: waits, load, stranded orders, fairness, utilization, invariants."""
+"""The summary of a run: waits, load, stranded orders, fairness, utilization, invariants,
+and with the lifecycle on: first-response waits, orders stuck with an unresponsive agent,
+returning customers served by their previous agent."""
 
 from __future__ import annotations
 
@@ -58,6 +60,38 @@ def _pcts(w: np.ndarray) -> dict[str, float]:
         "mean": round(float(w.mean()), 3),
         "max": round(float(ordered[-1]), 3),
         "over_60s": int((w > 60).sum()),
+    }
+
+
+def first_response_waits(out: Outcome) -> np.ndarray:
+    """Arrival to the first reply (s), from the customer's side; an order never replied to
+    by the end counts up to the end (censored)."""
+    return np.fromiter(
+        ((t.first_response if t.first_response is not None else out.stop) - t.created
+         for t in out.tracks.values()),
+        np.float64, len(out.tracks),
+    ) / 1000.0  # fmt: skip
+
+
+def returning(out: Outcome) -> dict[str, Any]:
+    """Orders of customers seen before: how many, and the share first answered by the
+    agent who first answered that customer's previous order."""
+    last: dict[str, str | None] = {}
+    orders = same = 0
+    for t in sorted(out.tracks.values(), key=lambda t: t.created):
+        if t.customer is None:
+            continue
+        if t.customer in last:
+            before = last[t.customer]
+            if before is not None and t.responder is not None:
+                orders += 1
+                same += t.responder == before
+        if t.responder is not None or t.customer not in last:
+            last[t.customer] = t.responder
+    return {
+        "returning_orders": orders,
+        "served_by_previous_agent": same,
+        "served_by_previous_share": round(same / orders, 4) if orders else None,
     }
 
 
@@ -142,10 +176,26 @@ def summary(out: Outcome) -> dict[str, Any]:
         "invariant_checks": out.checks,
         "invariant_violations": out.violations + len(out.final_violations),
         "violation_examples": (out.examples + out.final_violations)[:5],
+        "lifecycle": _lifecycle(out) if s.lifecycle else None,
         "commands": out.commands,
         "journal_records": out.journal_records,
         "journal_bytes": out.journal_bytes,
         "wall_s": round(out.wall_s, 2),
+    }
+
+
+def _lifecycle(out: Outcome) -> dict[str, Any]:
+    s = out.scenario
+    return {
+        "unresponsive_share": s.unresponsive_share,
+        "response_delay_s": s.response_delay_s,
+        "wrap_up_s": s.wrap_up_s,
+        "returning_share": s.returning_share,
+        "response_timeout_s": s.response_timeout_s,
+        "first_response_wait_s": _pcts(first_response_waits(out)),
+        "timed_out": out.timed_out,
+        "stuck_with_unresponsive_past_timeout": out.stuck_unresponsive,
+        **returning(out),
     }
 
 

@@ -6,12 +6,19 @@ logouts spread around each changeover (some early, some late), two away breaks a
 shift, a share who try to leave mid-shift (with the supervisor's decision drawn in
 advance), a share who forget to log out, and Poisson arrivals whose rate follows a
 daily profile, with a spike after each changeover and a big-sale hour.
+
+The assignment lifecycle (issue 14), off unless asked for (`--lifecycle`): agents
+who stop responding for a while (a share of the logged-in at any moment), a
+first-response delay per agent, wrap-up after each completion, and returning
+customers (a share of orders from customers seen in the last hour). Each comes from
+its own random stream, so turning it on leaves the other draws of the day as they were.
 """
 
 from __future__ import annotations
 
 import math
 import random
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -62,6 +69,23 @@ class Scenario:
     sweep_s: int = 900  # supervisor acts on stuck orders / forgotten logouts after this
     check_every_s: int = 60  # invariants are checked this often (simulated time)
     steady: bool = False  # Erlang C segment: one shift, constant rate, no behaviour
+    # -- the assignment lifecycle: what people do (all off by default) ---------------------
+    unresponsive_share: float = 0.0  # share of logged-in agents unresponsive at any moment
+    unresponsive_min: tuple[int, int] = (5, 20)  # each episode lasts this many minutes
+    response_delay_s: float = 0.0  # mean first-response delay (each agent its own mean)
+    wrap_up_s: int = 0  # after a completion a person needs this long before the next
+    returning_share: float = 0.0  # orders from a customer seen in the last hour
+    # -- what seatflow is told (its settings when the lifecycle is on) ---------------------
+    response_timeout_s: int = 60  # also the "stuck" threshold for every strategy
+    sticky_window_s: int = 3600
+
+    @property
+    def lifecycle(self) -> bool:
+        """Any of the lifecycle's behaviours is on."""
+        return bool(
+            self.unresponsive_share or self.response_delay_s or self.wrap_up_s
+            or self.returning_share
+        )  # fmt: skip
 
     @property
     def shift_ms(self) -> int:
@@ -113,6 +137,8 @@ class Plans:
     steps: list[tuple[int, str, str, object]] = field(default_factory=list)
     # agent -> [(approve?, delay ms)] decisions for its mid-shift requests, in order
     decisions: dict[str, list[tuple[bool, int]]] = field(default_factory=dict)
+    # agent -> its mean first-response delay (ms), with the lifecycle on
+    response_delay_ms: dict[str, int] = field(default_factory=dict)
 
 
 def plan(s: Scenario) -> Plans:
@@ -133,8 +159,32 @@ def plan(s: Scenario) -> Plans:
         out.agents.append(AgentPlan(aid, skills, rng.randint(3, 5), f"team-{i // 20:03d}", shifts))
         for start, end in shifts:
             _plan_shift(s, rng, out, aid, start, end)
+    if s.lifecycle:
+        _plan_lifecycle(s, out)
     out.steps.sort(key=lambda x: (x[0], x[2], x[1]))
     return out
+
+
+def _plan_lifecycle(s: Scenario, out: Plans) -> None:
+    """Unresponsive spells ("mute" .. "unmute") and each agent's response delay, from
+    their own stream. Spells per shift are Poisson with the mean that makes about
+    `unresponsive_share` of a shift's time unresponsive."""
+    rng = random.Random(f"{s.seed}:lifecycle")
+    lo, hi = s.unresponsive_min
+    mean_spell = (lo + hi) / 2 * MIN
+    for agent in out.agents:
+        mean = s.response_delay_s * SEC
+        delay = int(rng.lognormvariate(math.log(mean), 0.5)) if mean else 0
+        out.response_delay_ms[agent.id] = delay
+        for start, end in agent.shifts:
+            expected = s.unresponsive_share * (end - start) / mean_spell
+            t = rng.expovariate(1.0) if expected else math.inf
+            while t < expected:  # a Poisson count of spells, by unit-rate arrivals
+                at = start + rng.randrange(10 * MIN, max(10 * MIN + 1, end - start - 30 * MIN))
+                length = rng.randrange(lo * MIN, hi * MIN + 1)
+                out.steps.append((at, "mute", agent.id, None))
+                out.steps.append((at + length, "unmute", agent.id, None))
+                t += rng.expovariate(1.0)
 
 
 def _plan_shift(
@@ -167,11 +217,37 @@ class Arrival:
     skill: str | None
     priority: int
     handle_ms: int
+    customer: str | None = None
 
 
 def arrivals(s: Scenario) -> Iterator[Arrival]:
     """Poisson arrivals with a piecewise-constant rate (per minute), exact by restarting
-    the exponential at each piece boundary (memoryless); its own random stream."""
+    the exponential at each piece boundary (memoryless); its own random stream. With the
+    lifecycle on, each order has a customer: a new one, or (`returning_share`) one seen
+    in the last hour, drawn from a stream of its own."""
+    if s.lifecycle:
+        yield from _with_customers(s, _arrivals(s))
+    else:
+        yield from _arrivals(s)
+
+
+def _with_customers(s: Scenario, stream: Iterator[Arrival]) -> Iterator[Arrival]:
+    rng = random.Random(f"{s.seed}:customers")
+    recent: deque[tuple[int, str]] = deque()  # (last seen, customer), oldest first
+    n = 0
+    for a in stream:
+        while recent and recent[0][0] <= a.at - HOUR:
+            recent.popleft()
+        if recent and rng.random() < s.returning_share:
+            customer = recent[rng.randrange(len(recent))][1]
+        else:
+            n += 1
+            customer = f"c{n:07d}"
+        recent.append((a.at, customer))
+        yield Arrival(a.at, a.n, a.skill, a.priority, a.handle_ms, customer)
+
+
+def _arrivals(s: Scenario) -> Iterator[Arrival]:
     rng = random.Random(f"{s.seed}:orders")
     mu = math.log(s.aht_s) - s.aht_sigma**2 / 2  # lognormal with mean aht_s
     t = float(T0)

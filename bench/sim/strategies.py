@@ -225,4 +225,6 @@ STRATEGIES: dict[str, Callable[[int], Strategy]] = {
     "freeswitch-longest-idle": LongestIdle,
     "chatwoot-round-robin": ChatwootRoundRobin,
 }
-ALL = ("seatflow", *STRATEGIES)
+# seatflow's variants (bench.sim.floors.SEATFLOW) differ only with the lifecycle on.
+SEATFLOW_NAMES = ("seatflow", "seatflow-no-timeout", "seatflow-no-wrap-up", "seatflow-no-sticky")
+ALL = (*SEATFLOW_NAMES, *STRATEGIES)

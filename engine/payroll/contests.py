@@ -1,17 +1,19 @@
 """Weekly contests and the two-month warning list, from the floor's own practice.
 
-Contest (an ISO week, local days of the center): three boards — top individual
-volume (completed orders), top team volume, top individual utilization. Places use
+Contest (an ISO week, local days of the center): four boards — top individual
+volume (completed orders), top team volume, top individual utilization, and the
+fastest first response (lowest `avg_first_response_s`: assignment to first reply). Places use
 competition ranking (equal values share a place: 1, 2, 2, 4); place p earns
 `points[p-1]` (setting `contest_points`, default 3, 2, 1). Agents with nothing
 completed are not on the volume board; agents with nothing scheduled are not on
-the utilization board.
+the utilization board; agents who gave no first response are not on the response board.
 
-Warnings (a month): for each key KPI — monthly volume, QA accuracy, utilization —
-the agents in the bottom N (setting `warning_bottom_n`) of this month and also of
-the month before. Ties at the cut are all in. An agent is ranked on volume if it
-was present (something scheduled or completed), on accuracy if QA checked any of
-its work, on utilization if anything was scheduled.
+Warnings (a month): for each key KPI — monthly volume, QA accuracy, utilization,
+average first response — the agents in the bottom N (setting `warning_bottom_n`) of
+this month and also of the month before. Ties at the cut are all in. An agent is
+ranked on volume if it was present (something scheduled or completed), on accuracy
+if QA checked any of its work, on utilization if anything was scheduled, on first
+response if it gave any. For first response the bottom is the slowest (highest).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from engine.calendar import (
 )
 from engine.payroll.report import Month, month_of, month_span
 from engine.payroll.timesheet import agent_times
+from engine.payroll.views import avg_seconds
 from engine.state import State
 from presence.timeutil import format_time
 
@@ -53,17 +56,27 @@ class ContestView(Struct):
     individual_utilization: list[Placed]
     points: dict[str, int]
     team_points: dict[str, int]
+    # Lowest average first response first (seconds); added with issue 14.
+    individual_first_response: list[Placed] = []
 
 
-def rank(items: Sequence[tuple[str, str | None, float]], points: Sequence[int]) -> list[Placed]:
-    """Highest value first, ties share a place (1, 2, 2, 4); then by id."""
-    ordered = sorted(items, key=lambda x: (-x[2], x[0]))
+def rank(
+    items: Sequence[tuple[str, str | None, float]], points: Sequence[int], *, lowest: bool = False
+) -> list[Placed]:
+    """Highest value first (`lowest`: lowest first), ties share a place (1, 2, 2, 4); then by id."""
+    ordered = sorted(items, key=lambda x: (x[2] if lowest else -x[2], x[0]))
     out: list[Placed] = []
     for i, (key, team, value) in enumerate(ordered):
         place = out[-1].place if out and out[-1].value == value else i + 1
         earned = points[place - 1] if place <= len(points) else 0
         out.append(Placed(key, team, value, place, earned))
     return out
+
+
+def avg_response(state: State, agent_id: str, first_day: int, end_day: int) -> float | None:
+    """The agent's average first response (s) over local days [first_day, end_day)."""
+    n, ms = state.tallies.responses(agent_id, first_day, end_day)
+    return avg_seconds(ms, n)
 
 
 def contest(state: State, week: str, points: Sequence[int], now: int) -> ContestView:
@@ -86,14 +99,18 @@ def contest(state: State, week: str, points: Sequence[int], now: int) -> Contest
     individual = rank([(a, by_id[a].team, float(n)) for a, n in volume.items() if n > 0], points)
     team_board = rank([(t, None, float(n)) for t, n in teams.items() if n > 0], points)
     util_board = rank([(a, by_id[a].team, u) for a, u in util.items()], points)
+    fast = {a: avg_response(state, a, first, last) for a in by_id}
+    response_board = rank(
+        [(a, by_id[a].team, v) for a, v in fast.items() if v is not None], points, lowest=True
+    )
     totals: dict[str, int] = {}
-    for p in (*individual, *util_board):
+    for p in (*individual, *util_board, *response_board):
         if p.points:
             totals[p.id] = totals.get(p.id, 0) + p.points
     return ContestView(
         week_text(monday), tz, format_time(lo), format_time(hi), individual, team_board,
         util_board, dict(sorted(totals.items())),
-        {p.id: p.points for p in team_board if p.points},
+        {p.id: p.points for p in team_board if p.points}, response_board,
     )  # fmt: skip
 
 
@@ -116,7 +133,9 @@ class WarningsView(Struct):
     warnings: list[KpiWarning]
 
 
-KPIS = ("volume", "accuracy", "utilization")
+KPIS = ("volume", "accuracy", "utilization", "avg_first_response_s")
+# KPIs where a higher value is worse: their bottom N are the highest.
+HIGHER_IS_WORSE = frozenset({"avg_first_response_s"})
 
 
 def bottom(values: dict[str, float], n: int) -> set[str]:
@@ -140,6 +159,9 @@ def _kpis(state: State, span: Month, now: int) -> dict[str, dict[str, float]]:
             out["accuracy"][a] = passed / checked
         if t.split.utilization is not None:
             out["utilization"][a] = t.split.utilization
+        avg = avg_response(state, a, span.first_day, span.end_day)
+        if avg is not None:
+            out["avg_first_response_s"][a] = avg
     return out
 
 
@@ -149,7 +171,10 @@ def warnings(state: State, month: str, bottom_n: int, now: int) -> WarningsView:
     now_kpis, prev_kpis = _kpis(state, this, now), _kpis(state, before, now)
     found: list[KpiWarning] = []
     for kpi in KPIS:
-        flagged = bottom(now_kpis[kpi], bottom_n) & bottom(prev_kpis[kpi], bottom_n)
+        sign = -1 if kpi in HIGHER_IS_WORSE else 1
+        flagged = bottom({a: sign * v for a, v in now_kpis[kpi].items()}, bottom_n) & bottom(
+            {a: sign * v for a, v in prev_kpis[kpi].items()}, bottom_n
+        )
         for a in sorted(flagged):
             agent = state.agents[a]
             found.append(

@@ -56,6 +56,7 @@ def columns(report: PayrollReport, lang: str = "en") -> list[str]:
         t["month"], t["agent_id"], t["name"], t["team"], t["completed"], *tiers,
         t["payout_cents"], t["currency"], t["scheduled_s"], t["on_duty_s"], t["utilization"],
         t["qa_checked"], t["qa_passed"], t["accuracy"], t["logout_requests"], t["forced_logouts"],
+        t["avg_first_response_s"],
     ]  # fmt: skip
 
 
@@ -82,6 +83,7 @@ def csv_rows(report: PayrollReport) -> list[list[object]]:
             _opt(r.accuracy),
             r.logout_requests,
             r.forced_logouts,
+            _opt(r.avg_first_response_s),
         ]  # fmt: skip
         for r in report.agents
     ]
@@ -112,7 +114,7 @@ def _sheet_header(report: PayrollReport, t: dict[str, str]) -> list[str]:
     return [
         t["agent"], t["name"], t["team"], t["completed"], *tiers, t["payout"], t["scheduled_h"],
         t["on_duty_h"], t["utilization"], t["qa_checked"], t["qa_passed"], t["accuracy"],
-        t["logout_requests"], t["forced_logouts"],
+        t["logout_requests"], t["forced_logouts"], t["avg_first_response_s"],
     ]  # fmt: skip
 
 
@@ -127,6 +129,7 @@ def _values(r: PayrollRow) -> list[object]:
         *(x for t in r.tiers for x in (t.count, t.amount_cents / 100)),
         r.payout_cents / 100, r.scheduled_s / 3600, r.on_duty_s / 3600, r.utilization,
         r.qa_checked, r.qa_passed, r.accuracy, r.logout_requests, r.forced_logouts,
+        r.avg_first_response_s,
     ]  # fmt: skip
 
 
@@ -175,6 +178,7 @@ def to_xlsx(report: PayrollReport, lang: str = "en") -> bytes:
         *(x for tier in tot.tiers for x in (tier.count, tier.amount_cents / 100)),
         tot.payout_cents / 100, tot.scheduled_s / 3600, tot.on_duty_s / 3600, tot.utilization,
         tot.qa_checked, tot.qa_passed, tot.accuracy, tot.logout_requests, tot.forced_logouts,
+        tot.avg_first_response_s,
     ]  # fmt: skip
     for c, value in enumerate(totals):
         fmt = money_bold if c in money_cols else formats[c]

@@ -27,6 +27,7 @@ from engine.payroll.views import (
     PayrollTotals,
     TierView,
     UtilizationReport,
+    avg_seconds,
     ratio,
     scheme_view,
     seconds,
@@ -102,23 +103,35 @@ def _tiers(scheme: Scheme, counts: list[int]) -> list[TierView]:
     ]
 
 
-def _row(t: AgentTime, tally: tuple[int, int, int], tiers: list[TierView], pay: int) -> PayrollRow:
+def _row(
+    t: AgentTime,
+    tally: tuple[int, int, int],
+    responses: tuple[int, int],
+    tiers: list[TierView],
+    pay: int,
+) -> PayrollRow:
     a, s = t.agent, t.split
     completed, checked, passed = tally
     return PayrollRow(
         a.id, a.name, a.team, completed, tiers, pay,
         seconds(s.scheduled_ms), seconds(s.on_duty_ms), s.utilization,
         checked, passed, ratio(passed, checked), t.logouts[0], t.logouts[3],
+        responses[0], avg_seconds(responses[1], responses[0]),
     )  # fmt: skip
 
 
 def _totals(
-    scheme: Scheme, rows: list[PayrollRow], times: list[AgentTime], bands: np.ndarray
+    scheme: Scheme,
+    rows: list[PayrollRow],
+    times: list[AgentTime],
+    bands: np.ndarray,
+    responses: list[tuple[int, int]],
 ) -> PayrollTotals:
     sched = sum(t.split.scheduled_ms for t in times)
     duty = sum(t.split.on_duty_ms for t in times)
     checked = sum(r.qa_checked for r in rows)
     passed = sum(r.qa_passed for r in rows)
+    n_responses = sum(n for n, _ in responses)
     return PayrollTotals(
         len(rows), sum(r.completed for r in rows),
         _tiers(scheme, [int(n) for n in bands.sum(axis=0)]) if len(rows) else _tiers(
@@ -126,6 +139,7 @@ def _totals(
         sum(r.payout_cents for r in rows), seconds(sched), seconds(duty), ratio(duty, sched),
         checked, passed, ratio(passed, checked),
         sum(r.logout_requests for r in rows), sum(r.forced_logouts for r in rows),
+        n_responses, avg_seconds(sum(ms for _, ms in responses), n_responses),
     )  # fmt: skip
 
 
@@ -145,20 +159,21 @@ def payroll_report(state: State, month_text_: str, now: int) -> PayrollReport:
     scheme = scheme_in_force(state, month.text)
     agents = sorted(state.agents.values(), key=lambda a: a.id)
     tallies = [state.tallies.sums(a.id, month.first_day, month.end_day) for a in agents]
+    responses = [state.tallies.responses(a.id, month.first_day, month.end_day) for a in agents]
     counts = np.fromiter((t[0] for t in tallies), dtype=np.int64, count=len(tallies))
     bands, payouts = tier_counts(counts, scheme.thresholds, scheme.rates_cents)
     times = agent_times(state, agents, month.lo, month.hi, now)
     band_rows = bands.tolist()
     pays = payouts.tolist()
     rows = [
-        _row(t, tally, _tiers(scheme, band_rows[i]), pays[i])
+        _row(t, tally, responses[i], _tiers(scheme, band_rows[i]), pays[i])
         for i, (t, tally) in enumerate(zip(times, tallies, strict=True))
     ]
     if state.late:
         _carry(state, month.text, rows)
     return PayrollReport(
         month.text, state.settings.timezone, format_time(month.lo), format_time(month.hi),
-        scheme_view(scheme), rows, _totals(scheme, rows, times, bands),
+        scheme_view(scheme), rows, _totals(scheme, rows, times, bands, responses),
     )  # fmt: skip
 
 

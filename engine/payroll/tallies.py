@@ -10,6 +10,7 @@ A timezone change re-buckets everything from the orders (rare, O(orders)).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable
 
 from engine.calendar import LocalDays
@@ -18,13 +19,16 @@ COMPLETED, QA_CHECKED, QA_PASSED, RESPONDED, RESPONSE_MS = 0, 1, 2, 3, 4
 
 
 class Tallies:
-    __slots__ = ("days", "by_agent")
+    __slots__ = ("days", "by_agent", "log")
 
     def __init__(self, timezone: str = "Asia/Shanghai") -> None:
         self.days = LocalDays(timezone)
         # agent id -> local date ordinal -> [completed, qa_checked, qa_passed, responded,
         # response_ms]
         self.by_agent: dict[str, dict[int, list[int]]] = {}
+        # agent id -> (times, running total of ms) of its first responses, in time order:
+        # any window's count and sum by bisection (utilization reports take any window).
+        self.log: dict[str, tuple[list[int], list[int]]] = {}
 
     @property
     def timezone(self) -> str:
@@ -55,6 +59,23 @@ class Tallies:
         row = self._day(agent_id, at)
         row[RESPONDED] += 1
         row[RESPONSE_MS] += response_ms
+        log = self.log.get(agent_id)
+        if log is None:
+            log = self.log[agent_id] = ([], [])
+        times, totals = log
+        times.append(at)
+        totals.append((totals[-1] if totals else 0) + response_ms)
+
+    def responses_between(self, agent_id: str, lo: int, hi: int) -> tuple[int, int]:
+        """(first responses, their total ms since assignment) given in [lo, hi)."""
+        log = self.log.get(agent_id)
+        if log is None:
+            return 0, 0
+        times, totals = log
+        i, j = bisect_left(times, lo), bisect_left(times, hi)
+        if j <= i:
+            return 0, 0
+        return j - i, totals[j - 1] - (totals[i - 1] if i else 0)
 
     def rebuild(
         self,
@@ -66,11 +87,12 @@ class Tallies:
         orders and (agent_id, first_response_at, response_ms) of answered ones."""
         self.days = LocalDays(timezone)
         self.by_agent = {}
+        self.log = {}
         for agent_id, completed_at, qa_passed in done:
             self.completed(agent_id, completed_at)
             if qa_passed is not None:
                 self.qa(agent_id, completed_at, None, qa_passed)
-        for agent_id, at, response_ms in responses:
+        for agent_id, at, response_ms in sorted(responses, key=lambda r: r[1]):
             self.responded(agent_id, at, response_ms)
 
     def sums(self, agent_id: str, first: int, end: int) -> tuple[int, int, int]:

@@ -12,7 +12,7 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from engine.payroll.views import TimeRow, TimeSum, ratio, seconds
+from engine.payroll.views import TimeRow, TimeSum, avg_seconds, ratio, seconds
 from engine.state import State
 from presence.agent import Agent
 from presence.timeline import TimeSplit, split_time
@@ -27,6 +27,8 @@ class AgentTime:
     split: TimeSplit
     # logout requests, denials, approvals, forced logouts inside the window
     logouts: tuple[int, int, int, int]
+    # first responses given inside the window, and their total ms since assignment
+    responses: tuple[int, int] = (0, 0)
 
 
 def audit_counts(state: State, lo: int, hi: int) -> dict[str, list[int]]:
@@ -55,6 +57,7 @@ def agent_times(
             a,
             split_time(state.transitions.get(a.id, ()), state.roster.of(a.id), lo, top),
             tuple(logouts.get(a.id, zero)),  # type: ignore[arg-type]
+            state.tallies.responses_between(a.id, lo, hi),
         )
         for a in agents
     ]
@@ -66,18 +69,22 @@ def time_row(t: AgentTime) -> TimeRow:
         a.id, a.name, a.team,
         seconds(s.scheduled_ms), seconds(s.on_duty_ms), seconds(s.away_ms),
         seconds(s.outside_schedule_ms), s.utilization, *t.logouts,
+        seconds(s.not_responding_ms), t.responses[0], avg_seconds(t.responses[1], t.responses[0]),
     )  # fmt: skip
 
 
 def time_sum(team: str | None, times: list[AgentTime]) -> TimeSum:
     sched = sum(t.split.scheduled_ms for t in times)
     duty = sum(t.split.on_duty_ms for t in times)
+    n = sum(t.responses[0] for t in times)
+    requests, denials, approvals, forced = (sum(t.logouts[i] for t in times) for i in range(4))
     return TimeSum(
         team, len(times), seconds(sched), seconds(duty),
         seconds(sum(t.split.away_ms for t in times)),
         seconds(sum(t.split.outside_schedule_ms for t in times)),
-        ratio(duty, sched),
-        *(sum(t.logouts[i] for t in times) for i in range(4)),
+        ratio(duty, sched), requests, denials, approvals, forced,
+        seconds(sum(t.split.not_responding_ms for t in times)),
+        n, avg_seconds(sum(t.responses[1] for t in times), n),
     )  # fmt: skip
 
 

@@ -23,6 +23,11 @@ def ratio(part: int, whole: int) -> float | None:
     return None if whole == 0 else part / whole
 
 
+def avg_seconds(total_ms: int, n: int) -> float | None:
+    """The mean of `n` durations summing to `total_ms`, in seconds (None for none)."""
+    return None if n == 0 else round(total_ms / n / 1000, 3)
+
+
 class SchemeView(Struct):
     effective_from: str
     currency: str
@@ -54,6 +59,11 @@ class TimeRow(Struct):
     logout_denials: int
     logout_approvals: int
     forced_logouts: int
+    # not responding inside shifts (not on duty), and the KPI response time: assignment to
+    # first response, over the first responses the agent gave in the window
+    not_responding_s: Seconds
+    first_responses: int
+    avg_first_response_s: float | None
 
 
 class TimeSum(Struct):
@@ -70,6 +80,9 @@ class TimeSum(Struct):
     logout_denials: int
     logout_approvals: int
     forced_logouts: int
+    not_responding_s: Seconds
+    first_responses: int
+    avg_first_response_s: float | None
 
 
 class UtilizationReport(Struct):
@@ -116,6 +129,10 @@ class PayrollRow(Struct):
     accuracy: float | None
     logout_requests: int
     forced_logouts: int
+    # Fields added after the first closed months need defaults: a closed month answers its
+    # report as journaled when it closed, decoded with these types (engine.payroll.closing).
+    first_responses: int = 0
+    avg_first_response_s: float | None = None
     adjustments: list[Adjustment] = msgspec.field(default_factory=list)
 
 
@@ -132,6 +149,8 @@ class PayrollTotals(Struct):
     accuracy: float | None
     logout_requests: int
     forced_logouts: int
+    first_responses: int = 0  # defaults: see PayrollRow
+    avg_first_response_s: float | None = None
 
 
 class PayrollReport(Struct):

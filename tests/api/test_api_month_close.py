@@ -94,3 +94,24 @@ async def test_closing_the_next_month_carries_the_adjustment_for_good(api: Api) 
     january = await api.ok("GET", "/v1/payroll/2027-01")
     assert all(r["adjustments"] == [] for r in january["agents"])  # carried once only
     assert api.engine.state.late == {}
+
+
+async def test_a_report_frozen_before_later_fields_existed_still_answers(api: Api) -> None:
+    """A month closed by an older build answers its report as frozen, new fields defaulted."""
+    import msgspec
+
+    from engine.payroll.closing import ClosedMonth
+
+    await _november(api)
+    await api.clock(DECEMBER)
+    await api.ok("POST", "/v1/payroll/2026-11/close")
+    closed = api.engine.state.closed_months["2026-11"]
+    report = msgspec.json.decode(closed.report)
+    for row in (*report["agents"], report["totals"]):
+        for later in ("first_responses", "avg_first_response_s", "adjustments"):
+            row.pop(later, None)
+    old = ClosedMonth(closed.closed_at, closed.by, msgspec.json.encode(report))
+    api.engine.state.closed_months["2026-11"] = old
+    body = await api.ok("GET", "/v1/payroll/2026-11")
+    assert body["totals"]["payout_cents"] == 680 and body["agents"][0]["adjustments"] == []
+    assert (await api.call("GET", "/v1/payroll/2026-11?format=csv")).status_code == 200

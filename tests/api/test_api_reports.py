@@ -50,7 +50,8 @@ async def test_monthly_payroll_json_csv_and_xlsx_agree(api: Api) -> None:
         ],
         "payout_cents": 580, "scheduled_s": 4 * 3600, "on_duty_s": 4 * 3600,
         "utilization": 1.0, "qa_checked": 2, "qa_passed": 1, "accuracy": 0.5,
-        "logout_requests": 0, "forced_logouts": 0, "adjustments": [],
+        "logout_requests": 0, "forced_logouts": 0, "first_responses": 0,
+        "avg_first_response_s": None, "adjustments": [],
     }  # fmt: skip
     assert b1["payout_cents"] == 100 and b1["completed"] == 1
     assert body["totals"]["payout_cents"] == 680 and body["totals"]["completed"] == 6
@@ -152,6 +153,7 @@ async def test_utilization_route(api: Api) -> None:
         "agent_id": "a1", "name": "A1", "team": "north", "scheduled_s": 3600.5,
         "on_duty_s": 3600.5, "away_s": 0, "outside_schedule_s": 0, "utilization": 1.0,
         "logout_requests": 0, "logout_denials": 0, "logout_approvals": 0, "forced_logouts": 0,
+        "not_responding_s": 0, "first_responses": 0, "avg_first_response_s": None,
     }]  # fmt: skip
     assert body["teams"][0]["team"] == "north" and body["totals"]["agents"] == 1
     # Default window: local midnight (Asia/Shanghai, 16:00Z the day before) to now (12:00Z).
@@ -227,7 +229,7 @@ async def test_bad_contest_settings_are_refused_and_change_nothing(api: Api) -> 
 ZH_CSV_HEADER = (
     "月份,坐席工号,姓名,班组,完成单量,第1档单量,第1档金额（分）,第2档单量,第2档金额（分）,"
     "第3档单量,第3档金额（分）,应发金额（分）,币种,排班时长（秒）,在岗时长（秒）,在岗率,"
-    "质检单量,质检通过,准确率,下线申请次数,强制下线次数"
+    "质检单量,质检通过,准确率,下线申请次数,强制下线次数,平均首次响应时长（秒）"
 )
 
 

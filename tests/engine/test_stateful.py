@@ -1,9 +1,11 @@
 """Random command sequences against the real engine; the invariants hold after every step.
 
 Each step runs through `Center.run`, which asserts: a refused command changed nothing
-(fingerprint); a follower fed from the journal checks every OrderAssigned against the
-routing rules and stays equal to the live state; `invariants.check` is empty. At the
-end a fresh Engine replays the journal into the same fingerprint.
+(fingerprint; timers due by then may fire first, in a record of their own); a follower
+fed from the journal checks every OrderAssigned against the routing rules and stays
+equal to the live state; `invariants.check` is empty (no order unanswered past its
+timeout, no wrap-up slot past its end). At the end a fresh Engine replays the journal
+into the same fingerprint.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ order_ids = st.sampled_from([f"o{i}" for i in range(25)])
 skills = st.sampled_from(["pre", "post", None])
 priorities = st.integers(0, 3)
 request_ids = st.sampled_from([f"lr-{i}" for i in range(1, 5)])
+customers = st.sampled_from([None, "c1", "c2", "c3"])
+preferred = st.sampled_from([None, None, "a1", "a2", "ghost"])
 
 
 class CenterMachine(RuleBasedStateMachine):
@@ -133,6 +137,52 @@ class CenterMachine(RuleBasedStateMachine):
     @rule(order=order_ids, skill=skills, priority=priorities)
     def submit(self, order, skill, priority):
         self.run(cmd.SubmitOrders([self.center.new_order(order, skill, priority)]))
+
+    @rule(order=order_ids, skill=skills, customer=customers, prefer=preferred)
+    def submit_for_customer(self, order, skill, customer, prefer):
+        """The lifecycle's routing: returning customers (sticky) and dedicated agents."""
+        o = self.center.new_order(order, skill, 0)
+        o.customer_id, o.preferred_agent_id = customer, prefer
+        self.run(cmd.SubmitOrders([o]))
+
+    @rule(pick=st.integers(0, 100), as_agent=st.booleans())
+    def respond(self, pick, as_agent):
+        """A first response to an assigned order (or to whatever the pick names: refused)."""
+        orders = sorted(self.center.state.orders.values(), key=lambda o: o.id)
+        if not orders:
+            return self.run(cmd.RecordResponse("o0"))
+        o = orders[pick % len(orders)]
+        self.run(cmd.RecordResponse(o.id, o.agent_id if as_agent else None))
+
+    @rule(
+        timeout=st.sampled_from([0, 10, 30, 300, 9, 3601]),
+        wrap=st.sampled_from([0, 5, 60, 601]),
+        sticky=st.sampled_from([0, 600, 86400, -1]),
+    )
+    def lifecycle_settings(self, timeout, wrap, sticky):
+        s = self.center.state.settings
+        self.run(
+            cmd.ChangeSettings(
+                s.logout_grace_s,
+                s.stop_new_before_end_s,
+                s.timezone,
+                s.contest_points,
+                s.warning_bottom_n,
+                s.language,
+                timeout,
+                wrap,
+                sticky,
+            )
+        )
+
+    @rule(seconds=st.sampled_from([1, 5, 10, 29, 61]), journaled=st.booleans())
+    def seconds_pass(self, seconds, journaled):
+        """Short clock steps: response timeouts and wrap-ups fall due between commands."""
+        to = self.center.clock.now_ms() + seconds * 1000
+        if journaled:
+            self.loop.run_until_complete(self.center.goto(to))
+        else:
+            self.center.clock.set(to)
 
     @rule(batch=st.lists(st.tuples(order_ids, skills, priorities), min_size=1, max_size=6))
     def submit_batch(self, batch):

@@ -169,7 +169,9 @@ def test_simulate_command_writes_summary_and_plot(tmp_path, capsys):
 def test_simulate_command_refuses_an_unknown_strategy(capsys):
     assert main(["simulate", "--strategy", "fastest"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("seatflow: unknown strategy 'fastest'; one of: all, seatflow, no-guard")
+    assert err.startswith(
+        "seatflow: unknown strategy 'fastest'; one of: all, seatflow, seatflow-no-timeout"
+    )
 
 
 def test_same_seed_same_day_in_another_process():
