@@ -175,6 +175,18 @@ STEPS_BEFORE_APPEND = [
 ]
 
 
+def faulty_center(
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[MemoryJournal, ManualClock, Engine, Faults]:
+    """An engine at 07:00 with every fault installed (none armed yet)."""
+    journal = MemoryJournal()
+    clock = ManualClock(at("07:00"))
+    engine = Engine(journal, clock)
+    faults = Faults(monkeypatch, engine)
+    faults.install()
+    return journal, clock, engine, faults
+
+
 def replayed(journal: MemoryJournal, now: int) -> dict[str, Any]:
     engine = Engine(journal, ManualClock(0))
     engine.recover()
@@ -209,11 +221,7 @@ async def test_a_fault_before_the_append_changes_nothing(
     nth: int,
 ) -> None:  # fmt: skip
     commands = script()
-    journal = MemoryJournal()
-    clock = ManualClock(at("07:00"))
-    engine = Engine(journal, clock)
-    faults = Faults(monkeypatch, engine)
-    faults.install()
+    journal, clock, engine, faults = faulty_center(monkeypatch)
     await run_script(engine, clock, commands[:target])
 
     clock.set(clock.now_ms() + MIN)
@@ -254,11 +262,7 @@ async def test_a_fault_while_timers_fire_changes_nothing_and_they_fire_next_time
     """Response timeouts and wrap-up ends fire before a command; a fault there leaves
     them unfired and the command unrun, and the next command fires them after all."""
     commands = script()
-    journal = MemoryJournal()
-    clock = ManualClock(at("07:00"))
-    engine = Engine(journal, clock)
-    faults = Faults(monkeypatch, engine)
-    faults.install()
+    journal, clock, engine, faults = faulty_center(monkeypatch)
     at_o4 = next(i for i, c in enumerate(commands) if isinstance(c, cmd.GoAway))
     await run_script(engine, clock, commands[:at_o4])
     clock.set(clock.now_ms() + 20 * MIN)  # past o4's 10-minute response timeout
