@@ -55,6 +55,10 @@ async def on_seatflow_error(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, SeatflowError):  # pragma: no cover - registered for SeatflowError only
         raise exc
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    if exc.status == 413:
+        # Answered before the body was read to its end: what is left of it must not be
+        # read as the next request on this connection (it would look like a huge head).
+        headers = {"Connection": "close"}
     return error_response(exc.status, exc.code, exc.message, exc.detail, headers)
 
 

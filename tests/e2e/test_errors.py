@@ -271,8 +271,11 @@ def _batch_of_size(size: int) -> bytes:
 
 def test_a_body_over_one_mib_is_413(center: Center, unchanged: None) -> None:
     platform = center["platform"]
-    info = error(raw(platform, "POST", "/v1/orders:batch", _batch_of_size(MIB + 1)), 413,
-                 "body_too_large")  # fmt: skip
+    r = raw(platform, "POST", "/v1/orders:batch", _batch_of_size(MIB + 1))
+    info = error(r, 413, "body_too_large")
+    # Answered before the body's end: the connection is closed, so what is left of the body
+    # is never read as this client's next request (seen once as a 431 on the next GET).
+    assert r.headers["connection"] == "close"
     assert "1048576" in info["message"] or "1 MiB" in info["message"], info
     huge = _batch_of_size(3 * MIB)
 
