@@ -41,8 +41,9 @@ summary.json and a PNG of the wait around each changeover. The same seed gives
 the same day for every strategy. --lifecycle adds agents who stop responding
 (2% of the logged-in at any moment, 5-20 min each), a first-response delay per
 agent (10 s on average, inside the handle time), 5 s of wrap-up after each
-completion and returning customers (30% of orders): seatflow then runs with its response timeout (60 s),
-wrap-up and sticky window (1 h) set, and a table compares first replies.
+completion and returning customers (30% of orders): seatflow then runs with
+its response timeout (60 s), wrap-up and sticky window (1 h) set, and a table
+compares first replies.
 """
 # What each --strategy is (the epilog; tests/sim checks it names every strategy).
 STRATEGY_HELP = {

@@ -10,8 +10,9 @@ An order's wait is all the time it spends unserved: before its first agent, and
 again whenever it is released, stranded or stuck, until an agent starts on it.
 
 With the lifecycle on (Scenario.lifecycle), an agent who starts on an order first
-replies after its own delay (part of the order's handle time), then handles it; an agent who stops responding ("mute")
-replies to nothing until it is back ("unmute"), and orders it holds unanswered wait
+replies after its own delay (part of the order's handle time), then handles it; an
+agent who stops responding ("mute") replies to nothing until it is back ("unmute"),
+and orders it holds unanswered wait
 with it, unless the router takes them back (seatflow's response timeout). After a
 completion a person wraps up before taking the next order, whether the router knows
 it or not. The first-response wait is the customer's: arrival to the first reply.
