@@ -20,16 +20,34 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, cast
+from typing import Protocol, cast
 
 from engine import lifecycle
 from engine.changes import Changes, Reply
+from engine.clock import Clock
 from engine.commands import Command, FireTimers
 from engine.errors import SeatflowError
 from engine.events import AnyEvent, Record
+from engine.state import State
 
-if TYPE_CHECKING:
-    from engine.core import Engine
+
+class Engine(Protocol):
+    """What the timers need of engine.core.Engine (a Protocol: core imports this module)."""
+
+    state: State
+    clock: Clock
+    listeners: list[Callable[[Record], None]]
+    driver: TimerDriver | None
+
+    @property
+    def ready(self) -> bool: ...
+
+    def now(self) -> int: ...
+
+    def append(self, record: Record) -> Awaitable[int]: ...
+
+    async def execute(self, command: Command, *, at: int | None = None) -> Reply: ...
+
 
 log = logging.getLogger("seatflow.timers")
 
