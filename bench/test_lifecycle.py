@@ -46,7 +46,7 @@ async def _sticky_floor() -> tuple[Floor, list[Order]]:
     state = floor.state
     assert len(state.customers) == CUSTOMERS
     for c in range(3, 6):  # three customers' last agents filled up (orders preferring them)
-        agent_id = state.customers.agent_of(f"c{c:06d}", state.now, WINDOW_S * 1000) or ""
+        agent_id = state.customers.agent_of(f"c{c:06d}", state.now) or ""
         while state.agents[agent_id].has_room():
             o = floor.order(None)
             o.preferred_agent_id = agent_id
@@ -55,7 +55,7 @@ async def _sticky_floor() -> tuple[Floor, list[Order]]:
     orders: list[Order] = []
     for c in range(CUSTOMERS):
         customer = f"c{c:06d}"
-        last = state.customers.agent_of(customer, state.now, WINDOW_S * 1000)
+        last = state.customers.agent_of(customer, state.now)
         agent = state.agents[last or ""]
         if agent.has_room() and not agent.handing_over and sticky < 3:
             sticky += 1

@@ -181,7 +181,9 @@ def restore(fp: dict[str, Any], orders: list[Order] | None = None) -> State:
         for m, (closed_at, by, report) in fp["closed_months"].items()
     }
     state.late = {tuple(k.split(" ", 1)): list(row) for k, row in fp["late"].items()}  # type: ignore[misc]
-    state.customers.load((c, a, at) for c, a, at in fp["customers"])
+    state.customers.load(
+        ((c, a, at) for c, a, at in fp["customers"]), state.settings.sticky_window_s * 1000
+    )
     state.rearm_timers()
     rebuild_deadlines(state)
     state.index.rebuild()

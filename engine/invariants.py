@@ -60,7 +60,7 @@ def chosen_agent(state: State, order: Order, avoid: str | None) -> tuple[Agent |
     window_ms = state.settings.sticky_window_s * 1000
     sticky = None
     if order.customer_id is not None and window_ms:
-        sticky = state.customers.agent_of(order.customer_id, state.now, window_ms)
+        sticky = state.customers.agent_of(order.customer_id, state.now)
     for agent_id, how in ((order.preferred_agent_id, BY_PREFERRED), (sticky, BY_STICKY)):
         agent = state.agents.get(agent_id) if agent_id is not None else None
         if (

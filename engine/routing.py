@@ -26,9 +26,8 @@ def decision(
     preferred = sticky = None
     if order.preferred_agent_id is not None:
         preferred = agents.get(order.preferred_agent_id)
-    window_s = state.settings.sticky_window_s
-    if order.customer_id is not None and window_s:
-        last = state.customers.agent_of(order.customer_id, now, window_s * 1000)
+    if order.customer_id is not None and state.settings.sticky_window_s:
+        last = state.customers.agent_of(order.customer_id, now)
         if last is not None:
             sticky = agents.get(last)
     return policy.place(state.index, order, preferred=preferred, sticky=sticky, avoid=avoid)

@@ -27,7 +27,7 @@ from engine.commands import Command, FireTimers
 from engine.errors import SeatflowError
 from engine.events import Record
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # engine.core constructs no driver itself: no cycle at run time
     from engine.core import Engine
 
 log = logging.getLogger("seatflow.timers")

@@ -76,8 +76,8 @@ def test_the_customer_map_is_bounded_by_the_window():
     for i in range(10_000):  # a day of customers, one a second, a 10-minute window
         c.seen(f"c{i}", "a1", i * 1000, 600_000)
         assert len(c) <= 601
-    assert c.agent_of("c9999", 9_999_000, 600_000) == "a1"
-    assert c.agent_of("c9000", 9_999_000, 600_000) is None  # 999 s ago: outside
+    assert c.agent_of("c9999", 9_999_000) == "a1"
+    assert c.agent_of("c9000", 9_999_000) is None  # 999 s ago: outside
     c.seen("c9999", "a2", 10_000_000, 600_000)  # touched again: moves to the newest end
     assert list(c.items())[-1] == ("c9999", "a2", 10_000_000)
     c.expire(10_000_000, 0)  # the window turned off: nothing is remembered
@@ -89,8 +89,8 @@ def test_the_customer_map_is_bounded_by_the_window():
 def test_agent_of_is_exact_at_the_window_edge():
     c = Customers()
     c.seen("c1", "a1", 1000, HOUR)
-    assert c.agent_of("c1", 1000 + HOUR - 1, HOUR) == "a1"
-    assert c.agent_of("c1", 1000 + HOUR, HOUR) is None
+    assert c.agent_of("c1", 1000 + HOUR - 1) == "a1"
+    assert c.agent_of("c1", 1000 + HOUR) is None
 
 
 # -- on the engine ---------------------------------------------------------------------
