@@ -286,20 +286,20 @@ def close_payroll_month(ch: Changes, c: cmd.ClosePayrollMonth) -> Reply:
     """Freeze a month that has ended (in the center's time zone); closing twice is a no-op."""
     month = month_of(ch.state, c.month)
     done = ch.state.closed_months.get(month.text)
-    if done is None:
-        if ch.now < month.hi:
-            raise Conflict(
-                f"payroll month {month.text} has not ended: it ends at {format_time(month.hi)} "
-                f"({ch.state.settings.timezone})",
-                code="month_not_over",
-                detail={"ends_at": format_time(month.hi)},
-            )
-        report = payroll_report(ch.state, month.text, ch.now)
-        report.closed_at = format_time(ch.now)
-        ch.emit(ev.PayrollMonthClosed(month.text, c.by, msgspec.json.encode(report)))
-        done = ch.state.closed_months[month.text]
-    frozen = payroll_report(ch.state, month.text, ch.now)
-    return Reply(200, MonthClosedView(month.text, format_time(done.closed_at), frozen.totals))
+    if done is not None:
+        frozen = payroll_report(ch.state, month.text, ch.now)  # the frozen report, decoded
+        return Reply(200, MonthClosedView(month.text, format_time(done.closed_at), frozen.totals))
+    if ch.now < month.hi:
+        raise Conflict(
+            f"payroll month {month.text} has not ended: it ends at {format_time(month.hi)} "
+            f"({ch.state.settings.timezone})",
+            code="month_not_over",
+            detail={"ends_at": format_time(month.hi)},
+        )
+    report = payroll_report(ch.state, month.text, ch.now)
+    report.closed_at = format_time(ch.now)
+    ch.emit(ev.PayrollMonthClosed(month.text, c.by, msgspec.json.encode(report)))
+    return Reply(200, MonthClosedView(month.text, report.closed_at, report.totals))
 
 
 def set_clock(ch: Changes, c: cmd.SetClock) -> Reply:
