@@ -8,7 +8,8 @@ Two histograms:
   (body read and decode) to the durable reply, in wall seconds;
 - assignment wait: arrival -> first assignment, in engine (clock) seconds. It is
   caught up at scrape time from state, for orders received since this process
-  started: new orders are the newest entries of `state.orders`; those not yet
+  started: new orders are the newest entries of `state.orders` (`order_seq` counts
+  them, archived ones included: only old completed orders leave); those not yet
   assigned are remembered and observed once a later scrape sees them assigned.
   An order's wait is observed once (its first assignment seen by a scrape).
 """
@@ -53,6 +54,7 @@ class StateCollector(Collector):
                 c.timed_out,
                 "Orders taken back for no first response within response_timeout_s.",
             ),
+            ("archived", c.archived, "Completed orders moved to the archive (retention)."),
         ):
             yield CounterMetricFamily(f"seatflow_orders_{name}", what, value=value)
         depth = GaugeMetricFamily(
@@ -92,18 +94,20 @@ class AssignmentWaits:
 
     def __init__(self, histogram: Histogram, state: State) -> None:
         self._histogram = histogram
-        self._seen = len(state.orders)
+        self._seen = state.order_seq
         self._waiting: set[str] = {o.id for o in state.orders.values() if o.assigned_at is None}
 
     def catch_up(self, state: State) -> None:
         orders = state.orders
-        fresh = len(orders) - self._seen
-        self._seen = len(orders)
+        fresh = state.order_seq - self._seen
+        self._seen = state.order_seq
         self._waiting.update(o.id for o in islice(reversed(orders.values()), fresh))
         done: list[str] = []
         for order_id in self._waiting:
-            order = orders[order_id]
-            if order.assigned_at is not None:
+            order = orders.get(order_id)
+            if order is None:  # a state reloaded without it (a Redis follower's reload)
+                done.append(order_id)
+            elif order.assigned_at is not None:
                 self._histogram.observe((order.assigned_at - order.created_at) / 1000)
                 done.append(order_id)
         self._waiting.difference_update(done)

@@ -24,6 +24,8 @@ from engine.settings import (
     MAX_WRAP_UP_S,
     RESPONSE_TIMEOUT_MAX,
     RESPONSE_TIMEOUT_MIN,
+    RETENTION_DAYS_MAX,
+    RETENTION_DAYS_MIN,
 )
 from engine.views import AgentView, AuditView, KeyInfoView, LogoutRequestView
 from presence.agent import CAPACITY_MAX, CAPACITY_MIN
@@ -163,6 +165,14 @@ class SettingsIn(Body):
     wrap_up_s: Annotated[int | UnsetType, stated(minimum=0, maximum=MAX_WRAP_UP_S)] = UNSET
     sticky_window_s: Annotated[
         int | UnsetType, stated(minimum=0, maximum=MAX_STICKY_WINDOW_S, description="0: off")
+    ] = UNSET
+    order_retention_days: Annotated[
+        int | UnsetType,
+        stated(
+            minimum=RETENTION_DAYS_MIN,
+            maximum=RETENTION_DAYS_MAX,
+            description="completed orders older than this are archived: still readable",
+        ),
     ] = UNSET
 
 

@@ -93,6 +93,10 @@ class LocalDays:
         self._lo = self._hi = 0
         self._ordinal = 0
 
+    def start(self, ordinal: int) -> int:
+        """Epoch ms at which the local day with this date ordinal begins."""
+        return date_start(date.fromordinal(ordinal), self.timezone)
+
     def ordinal(self, ms: int) -> int:
         if self._lo <= ms < self._hi:
             return self._ordinal

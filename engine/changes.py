@@ -4,6 +4,7 @@ and `Reply`, its answer. Apart from the handlers so that each module of them
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +12,7 @@ import msgspec
 
 from engine import events as ev
 from engine.state import State, apply
+from router.order import Order
 
 _json = msgspec.json.Encoder().encode
 
@@ -42,6 +44,24 @@ class Changes:
     events: list[ev.Event] = field(default_factory=list)
     # Set once the first event starts to apply: from then on, failing changes state.
     touched: bool = False
+    # An order past the retention window by id (engine.archive), or None: the archive
+    # as of this command, rows it writes included.
+    archive: Callable[[str], Order | None] = lambda _: None
+    # Order rows this command writes to the archive, with its record.
+    archive_writes: list[Order] = field(default_factory=list)
+
+    def find(self, order_id: str) -> Order | None:
+        """The order in memory, else in the archive (archived=True), else None."""
+        order = self.state.orders.get(order_id)
+        if order is not None:
+            return order
+        for written in reversed(self.archive_writes):
+            if written.id == order_id:
+                return written
+        return self.archive(order_id)
+
+    def write_archive(self, orders: list[Order]) -> None:
+        self.archive_writes.extend(orders)
 
     def emit(self, *events: ev.Event) -> None:
         for e in events:

@@ -36,7 +36,7 @@ from engine.settings import Settings
 from engine.state import AuditEntry, Counters, State, rebuild_deadlines
 from presence.agent import Agent
 from presence.requests import LogoutRequest
-from router.order import QUEUED, Order
+from router.order import COMPLETED, QUEUED, Order
 
 MAGIC = "seatflow-checkpoint"
 FORMAT = 1
@@ -141,7 +141,7 @@ def restore(fp: dict[str, Any], orders: list[Order] | None = None) -> State:
                 o["created_at"], o["status"], o["agent_id"], o["assigned_at"], o["completed_at"],
                 o["qa_passed"], o["customer_id"], o["preferred_agent_id"],
                 o["preferred_unknown"], o["routed_by"], o["first_response_at"],
-                o["responded_by"], o["response_ms"], o["reassignments"],
+                o["responded_by"], o["response_ms"], o["reassignments"], o["archived"],
             )  # fmt: skip
     for _skill, order_ids in fp["queues"]:
         for order_id in order_ids:
@@ -171,6 +171,8 @@ def restore(fp: dict[str, Any], orders: list[Order] | None = None) -> State:
         a: {int(d): list(row) for d, row in days.items()}
         for a, days in fp["tallies"]["days"].items()
     }
+    tallies.log = {a: (list(t), list(s)) for a, (t, s) in fp["tallies"]["responses"].items()}
+    tallies.log_from = fp["tallies"]["responses_from"]
     state.tallies = tallies
     state.schemes = {
         m: Scheme(m, currency, tuple(thresholds), tuple(rates))
@@ -184,6 +186,9 @@ def restore(fp: dict[str, Any], orders: list[Order] | None = None) -> State:
     state.customers.load(
         ((c, a, at) for c, a, at in fp["customers"]), state.settings.sticky_window_s * 1000
     )
+    completed = [o for o in state.orders.values() if o.completed_at is not None]
+    completed.sort(key=lambda o: (o.completed_at or 0, o.seq))
+    state.done.extend(o.id for o in completed if o.status == COMPLETED)
     state.rearm_timers()
     rebuild_deadlines(state)
     state.index.rebuild()

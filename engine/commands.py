@@ -89,6 +89,15 @@ class RecordResponse(Command):
     as_agent: str | None = None
 
 
+class ArchiveOrders(Command):
+    """Move completed orders past `order_retention_days` from memory to the archive.
+
+    The engine runs it before a command once the oldest completed order is past the
+    window (engine.archive.sweep_due), in a record of its own, like the timers."""
+
+    limit: int = 2000
+
+
 class FireTimers(Command):
     """Run the lifecycle timers due by now (response timeouts, wrap-up ends).
 
@@ -133,6 +142,7 @@ class ChangeSettings(Command):
     response_timeout_s: int = 0
     wrap_up_s: int = 0
     sticky_window_s: int = 0
+    order_retention_days: int = 2
 
 
 class SetPayrollScheme(Command):
@@ -157,6 +167,7 @@ AnyCommand = (
     | CompleteOrder
     | RecordResponse
     | FireTimers
+    | ArchiveOrders
     | RecordQa
     | CreateKey
     | RevokeKey

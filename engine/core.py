@@ -4,6 +4,7 @@
       now = clock (never behind the last record)
       advance state to now              (handover re-ranking)
       timers due by now fire            (engine.timers: a record of their own, first)
+      orders past retention leave       (engine.archive: likewise, when due)
       handler: check, then emit events  (decided by presence and router, applied at once)
       seal the reply, encode the record (everything that can fail is done by now)
       journal.append(record)            (its place in the log fixed now)
@@ -31,14 +32,16 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Protocol, cast
 
+from engine.archive import Recent, decode_order, encode_order, sweep_due
 from engine.clock import Clock, ManualClock
-from engine.commands import Command, FireTimers, SetClock
+from engine.commands import ArchiveOrders, Command, FireTimers, SetClock
 from engine.errors import Conflict, Unavailable
 from engine.events import AnyEvent, Record, decode_record, encode_record
 from engine.handlers import Changes, Reply, handle
 from engine.journal import Journal, JournalError, LocalJournal
 from engine.state import State, apply_record
 from presence.timeutil import format_time
+from router.order import Order
 
 log = logging.getLogger("seatflow.engine")
 
@@ -71,6 +74,13 @@ class Engine:
         self._undelivered: deque[tuple[asyncio.Future[int], Record]] = deque()
         # Fires lifecycle timers on a real clock when no request comes (engine.timers).
         self.driver: Stoppable | None = None
+        # The archive (engine.archive): rows in flight, and the store's rows by id. A
+        # Redis owner reads its store ahead of each command into `prefetched`.
+        self.recent = Recent()
+        self.prefetched: dict[str, bytes] = {}
+        self._read_archive: Callable[[str], bytes | None] = (
+            journal.archived if isinstance(journal, LocalJournal) else self.prefetched.get
+        )
 
     def recover(self, records: Iterable[tuple[int, bytes]] | None = None) -> int:
         """Rebuild state from the journal (or the given (seq, record) pairs); returns their number.
@@ -100,6 +110,18 @@ class Engine:
         gc.freeze()
         self.follow_clock()
         return n
+
+    def archived(self, order_id: str) -> Order | None:
+        """An order past the retention window (archived=True), or None: rows of records
+        still being written first."""
+        order = self.recent.get(order_id)
+        if order is not None:
+            return order
+        data = self._read_archive(order_id)
+        return None if data is None else decode_order(data)
+
+    async def find_archived(self, order_id: str) -> Order | None:
+        return self.archived(order_id)
 
     def follow_clock(self) -> None:
         """A manual clock never shows a time before the last recorded event."""
@@ -137,15 +159,18 @@ class Engine:
     async def execute(self, command: Command, *, at: int | None = None) -> Reply:
         self._check_ready()
         now = self.now() if at is None else at
-        if not isinstance(command, FireTimers) and self.state.deadlines.due(now):
-            # Lifecycle timers due by now fire first, in a record of their own, through
-            # the same guarded path (a manual clock's move fires them as of the move).
-            await self._run(FireTimers(), now)
+        if not isinstance(command, FireTimers | ArchiveOrders):
+            if self.state.deadlines.due(now):
+                # Lifecycle timers due by now fire first, in a record of their own, through
+                # the same guarded path (a manual clock's move fires them as of the move).
+                await self._run(FireTimers(), now)
+            if sweep_due(self.state, now):  # likewise the retention sweep, one chunk
+                await self._run(ArchiveOrders(), now)
         return await self._run(command, now)
 
     async def _run(self, command: Command, now: int) -> Reply:
         """Everything up to the journal's append runs at once: one writer, no lock."""
-        changes = Changes(self.state, now)
+        changes = Changes(self.state, now, archive=self.archived)
         # Running at a time the clock does not show yet (the test clock being moved): the
         # advance itself is then a change, undone should the command fail.
         ahead = now > self.clock.now_ms()
@@ -159,6 +184,7 @@ class Engine:
             reply = handle(changes, command).seal()
             record = Record(now, cast(list[AnyEvent], changes.events)) if changes.events else None
             data = None if record is None else encode_record(record)
+            rows = [(o.id, encode_order(o)) for o in changes.archive_writes]
         except Exception as exc:
             if changes.touched or not advanced or ahead:
                 await self._restore(command, exc)
@@ -166,13 +192,15 @@ class Engine:
         pending = None
         if record is not None and data is not None:
             try:
-                pending = self.journal.append(data)
+                pending = self.journal.append(data, rows) if rows else self.journal.append(data)
             except Exception as exc:  # refused at once: the record is not in the journal
                 await self._restore(command, exc)
                 raise Unavailable(
                     f"the journal refused the record ({exc}); nothing was changed, retry",
                     code="journal_failed",
                 ) from exc
+            if rows:
+                pending = self._hold(pending, changes.archive_writes)
             if self.listeners:
                 pending = self._watch(pending, record)
         # From here on only the journal can fail, and then the engine refuses everything
@@ -218,6 +246,13 @@ class Engine:
         self._restoring = False
         self.failure = None
         log.warning("state rebuilt from %d journal records after the error in %s", n, name)
+
+    def _hold(self, pending: Awaitable[int], orders: list[Order]) -> asyncio.Future[int]:
+        """Archive rows stay readable from memory until durable, and a while after."""
+        held = self.recent.hold(orders)
+        fut = asyncio.ensure_future(pending)
+        fut.add_done_callback(lambda _: self.recent.written(held))
+        return fut
 
     def _watch(self, pending: Awaitable[int], record: Record) -> asyncio.Future[int]:
         """Queue the record for the listeners; delivered when it (and all before it) is durable.
@@ -302,6 +337,8 @@ class Center(Protocol):
     async def durable(self) -> None: ...
 
     async def catch_up(self) -> None: ...
+
+    async def find_archived(self, order_id: str) -> Order | None: ...
 
     async def set_clock(self, to: int) -> Reply: ...
 

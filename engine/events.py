@@ -58,6 +58,23 @@ class QaRecorded(Event):
     order_id: str
     passed: bool
     by: str
+    # Added 2026-12 (issue 12): a result for an archived order carries what the fold
+    # needs of it (its agent, its completion, the result it replaces): replay never
+    # reads the archive.
+    archived: bool = False
+    agent_id: str | None = None
+    completed_at: int | None = None
+    before: bool | None = None
+
+
+class OrdersArchived(Event):
+    """Completed orders past the retention window left memory; their rows were written
+    to the archive in the same durable write as this record (engine.archive)."""
+
+    order_ids: list[str]
+    # Completed before this time (epoch ms): response times before its local day are
+    # kept per day only (engine.payroll.tallies).
+    before: int
 
 
 class KeyCreated(Event):
@@ -98,6 +115,7 @@ class SettingsChanged(Event):
     response_timeout_s: int = 0
     wrap_up_s: int = 0
     sticky_window_s: int = 0
+    order_retention_days: int = 2  # added 2026-12 (issue 12): the default before it
 
 
 class PayrollSchemeSet(Event):
@@ -128,6 +146,7 @@ AnyEvent = (
     | ResponseTimedOut
     | WrapUpEnded
     | QaRecorded
+    | OrdersArchived
     | KeyCreated
     | KeyRevoked
     | PayrollMonthClosed
@@ -177,6 +196,7 @@ __all__ = [
     "OrderReleased",
     "PayrollMonthClosed",
     "OrderResponded",
+    "OrdersArchived",
     "PayrollSchemeSet",
     "QaRecorded",
     "Record",

@@ -15,7 +15,7 @@ from typing import Any
 from engine.state import State
 
 # Caches, left out on purpose: each is rebuilt from what the fingerprint holds.
-STATE_CACHES = frozenset({"index", "timers", "timer_at", "key_ids", "deadlines"})
+STATE_CACHES = frozenset({"index", "timers", "timer_at", "key_ids", "deadlines", "done"})
 AGENT_CACHES = frozenset({"version"})
 
 
@@ -39,6 +39,7 @@ def fingerprint(state: State, *, orders: bool = True) -> dict[str, Any]:
             "response_timeout_s": state.settings.response_timeout_s,
             "wrap_up_s": state.settings.wrap_up_s,
             "sticky_window_s": state.settings.sticky_window_s,
+            "order_retention_days": state.settings.order_retention_days,
         },
         "agents": {
             a.id: {
@@ -77,6 +78,7 @@ def fingerprint(state: State, *, orders: bool = True) -> dict[str, Any]:
                 "responded_by": o.responded_by,
                 "response_ms": o.response_ms,
                 "reassignments": o.reassignments,
+                "archived": o.archived,
             }
             for o in (state.orders.values() if orders else ())
         },
@@ -118,12 +120,18 @@ def fingerprint(state: State, *, orders: bool = True) -> dict[str, Any]:
             "released": state.counters.released,
             "responded": state.counters.responded,
             "timed_out": state.counters.timed_out,
+            "archived": state.counters.archived,
         },
         "transitions": {a: [list(t) for t in ts] for a, ts in sorted(state.transitions.items())},
         "audit": [
             [e.at, e.agent_id, e.action, e.request_id, e.by, e.order_id] for e in state.audit
         ],
-        "tallies": {"timezone": state.tallies.timezone, "days": state.tallies.dump()},
+        "tallies": {
+            "timezone": state.tallies.timezone,
+            "days": state.tallies.dump(),
+            "responses": state.tallies.dump_log(),
+            "responses_from": state.tallies.log_from,
+        },
         "schemes": {
             m: [s.currency, list(s.thresholds), list(s.rates_cents)]
             for m, s in sorted(state.schemes.items())

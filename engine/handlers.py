@@ -18,9 +18,9 @@ from typing import Any
 
 import msgspec
 
+from engine import archive, lifecycle
 from engine import commands as cmd
 from engine import events as ev
-from engine import lifecycle
 from engine.changes import Changes, Reply
 from engine.errors import Conflict, Invalid, NotFound, SeatflowError
 from engine.keys import key_id
@@ -156,7 +156,7 @@ def deny_logout(ch: Changes, c: cmd.DenyLogout) -> Reply:
 
 
 def _submit_one(ch: Changes, o: cmd.NewOrder) -> tuple[int, OrderView | ErrorBody]:
-    existing = ch.state.orders.get(o.id)
+    existing = ch.find(o.id)
     if existing is not None:
         if existing.digest == o.digest:
             return 200, order_view(existing)
@@ -197,7 +197,9 @@ def complete_order(ch: Changes, c: cmd.CompleteOrder) -> Reply:
 
 
 def record_qa(ch: Changes, c: cmd.RecordQa) -> Reply:
-    order = ch.state.orders.get(c.order_id)
+    """A QA result counts on its order's completion day, archived orders' too: their
+    event carries what the fold needs of them, and their row is written again."""
+    order = ch.find(c.order_id)
     if order is None:
         raise NotFound(f"order {c.order_id!r} does not exist", code="order_not_found")
     if order.status != COMPLETED:
@@ -205,8 +207,17 @@ def record_qa(ch: Changes, c: cmd.RecordQa) -> Reply:
             f"order {c.order_id!r} is not completed; QA checks completed work",
             code="order_not_completed",
         )
-    ch.emit(ev.QaRecorded(order.id, c.passed, c.by))
-    return Reply(200, order_view(order))
+    if not order.archived:
+        ch.emit(ev.QaRecorded(order.id, c.passed, c.by))
+        return Reply(200, order_view(order))
+    updated = msgspec.structs.replace(order, qa_passed=c.passed)
+    ch.write_archive([updated])
+    ch.emit(
+        ev.QaRecorded(
+            order.id, c.passed, c.by, True, order.agent_id, order.completed_at, order.qa_passed
+        )
+    )
+    return Reply(200, order_view(updated))
 
 
 # -- administration -----------------------------------------------------------------
@@ -252,12 +263,19 @@ def change_settings(ch: Changes, c: cmd.ChangeSettings) -> Reply:
         c.response_timeout_s,
         c.wrap_up_s,
         c.sticky_window_s,
+        c.order_retention_days,
     ).validated()
     closed = latest_closed(ch.state.closed_months)
     if closed is not None and s.timezone != ch.state.settings.timezone:
         raise Conflict(
             f"payroll month {closed} is closed: changing the time zone would move paid work "
             "between months",
+            code="timezone_locked",
+        )
+    if ch.state.counters.archived and s.timezone != ch.state.settings.timezone:
+        raise Conflict(
+            "orders are archived: their work is counted by local day in the time zone in "
+            "force, which can no longer change",
             code="timezone_locked",
         )
     if s != ch.state.settings:
@@ -322,6 +340,7 @@ HANDLERS: dict[type, Callable[[Changes, Any], Reply]] = {
     cmd.CompleteOrder: complete_order,
     cmd.RecordResponse: lifecycle.responded,
     cmd.FireTimers: lifecycle.fire_timers,
+    cmd.ArchiveOrders: archive.archive_orders,
     cmd.RecordQa: record_qa,
     cmd.CreateKey: create_key,
     cmd.RevokeKey: revoke_key,

@@ -167,10 +167,7 @@ def check_open(state: State) -> list[str]:
             f"{c.received - c.completed} orders are open (received {c.received}, completed "
             f"{c.completed}) but {held} are held and {len(state.queues)} queued"
         )
-    if c.received != len(state.orders) or state.order_seq != len(state.orders):
-        problems.append(
-            f"{len(state.orders)} orders but received={c.received}, order_seq={state.order_seq}"
-        )
+    problems += _check_count(state)
     return problems
 
 
@@ -293,14 +290,22 @@ def _check_orders(state: State) -> list[str]:
     return problems
 
 
+def _check_count(state: State) -> list[str]:
+    """Every order received is in memory or archived (engine.archive), once."""
+    c, held = state.counters, len(state.orders) + state.counters.archived
+    if c.received != held or state.order_seq != held:
+        return [
+            f"{len(state.orders)} orders in memory and {c.archived} archived but "
+            f"received={c.received}, order_seq={state.order_seq}"
+        ]
+    return []
+
+
 def _check_rest(state: State) -> list[str]:
     problems = []
     c = state.counters
-    if c.received != len(state.orders) or state.order_seq != len(state.orders):
-        problems.append(
-            f"{len(state.orders)} orders but received={c.received}, order_seq={state.order_seq}"
-        )
-    completed = sum(1 for o in state.orders.values() if o.status == COMPLETED)
+    problems += _check_count(state)
+    completed = c.archived + sum(1 for o in state.orders.values() if o.status == COMPLETED)
     if c.completed != completed:
         problems.append(f"{completed} orders completed but the counter says {c.completed}")
     if state.request_seq != len(state.requests):

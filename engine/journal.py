@@ -12,8 +12,12 @@ durable write (group commit).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Iterator, Sequence
 from typing import Protocol, runtime_checkable
+
+# Archive rows (order id, encoded order: engine.archive) a record writes: durable in the
+# same write as the record, so the archive never disagrees with the journal.
+Rows = Sequence[tuple[str, bytes]]
 
 
 class JournalError(Exception):
@@ -21,8 +25,10 @@ class JournalError(Exception):
 
 
 class Journal(Protocol):
-    def append(self, record: bytes) -> Awaitable[int]:
-        """Place the record next in the log; the awaitable gives its seq once durable."""
+    def append(self, record: bytes, rows: Rows = ()) -> Awaitable[int]:
+        """Place the record next in the log; the awaitable gives its seq once durable.
+
+        `rows` go to the archive in the same durable write (replacing rows of those ids)."""
         ...
 
     async def flush(self) -> None:
@@ -43,19 +49,28 @@ class LocalJournal(Journal, Protocol):
         """Every record with seq > after, in order."""
         ...
 
+    def archived(self, order_id: str) -> bytes | None:
+        """The archive row of an order, as last durably written, or None."""
+        ...
+
 
 class MemoryJournal:
     """Records in a list; durable the moment they are appended (nothing to wait for)."""
 
     def __init__(self) -> None:
         self.records: list[bytes] = []
+        self.rows: dict[str, bytes] = {}
 
     def replay(self, after: int = 0) -> Iterator[tuple[int, bytes]]:
         for i in range(after, len(self.records)):
             yield i + 1, self.records[i]
 
-    def append(self, record: bytes) -> Awaitable[int]:
+    def archived(self, order_id: str) -> bytes | None:
+        return self.rows.get(order_id)
+
+    def append(self, record: bytes, rows: Rows = ()) -> Awaitable[int]:
         self.records.append(record)
+        self.rows.update(rows)
         fut: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         fut.set_result(len(self.records))
         return fut

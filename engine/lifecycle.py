@@ -26,7 +26,7 @@ from router.order import ASSIGNED, SHOWN_STATUS, Order
 def assigned_order(ch: Changes, order_id: str, as_agent: str | None) -> Order:
     """The order a platform or its agent acts on; an agent key learns nothing of others'
     orders, not even whether one exists (the same 403 for an unknown id)."""
-    order = ch.state.orders.get(order_id)
+    order = ch.find(order_id)
     if as_agent is not None and (order is None or as_agent != order.agent_id):
         raise Forbidden(f"order {order_id!r} is not assigned to agent {as_agent!r}")
     if order is None:

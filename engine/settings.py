@@ -15,6 +15,8 @@ MAX_BOTTOM_N = 1000
 RESPONSE_TIMEOUT_MIN, RESPONSE_TIMEOUT_MAX = 10, 3600
 MAX_WRAP_UP_S = 600
 MAX_STICKY_WINDOW_S = 30 * 24 * 3600
+RETENTION_DAYS_MIN, RETENTION_DAYS_MAX = 1, 400
+DAY_MS = 24 * 3600 * 1000
 
 
 @dataclass(slots=True, frozen=True)
@@ -37,6 +39,8 @@ class Settings:
     wrap_up_s: int = 0
     # A returning customer's order goes to its last agent within this window (0 = off).
     sticky_window_s: int = 0
+    # Completed orders older than this leave the live state for the archive (issue 12).
+    order_retention_days: int = 2
 
     def validated(self) -> Settings:
         for name in ("logout_grace_s", "stop_new_before_end_s"):
@@ -74,4 +78,15 @@ class Settings:
             value = getattr(self, name)
             if not 0 <= value <= top:
                 raise Invalid(name, f"{name} {value} is out of range 0..{top}")
+        days = self.order_retention_days
+        if not RETENTION_DAYS_MIN <= days <= RETENTION_DAYS_MAX:
+            raise Invalid(
+                "order_retention_days",
+                f"order_retention_days {days} is out of range "
+                f"{RETENTION_DAYS_MIN}..{RETENTION_DAYS_MAX}",
+            )
         return self
+
+    @property
+    def retention_ms(self) -> int:
+        return self.order_retention_days * DAY_MS

@@ -21,7 +21,7 @@ import sqlite3
 from collections.abc import Awaitable, Iterator
 from pathlib import Path
 
-from engine.journal import JournalError
+from engine.journal import JournalError, Rows
 
 JOURNAL_FILE = "journal.sqlite3"
 LOCK_FILE = "seatflow.lock"
@@ -73,9 +73,15 @@ class SqliteJournal:
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, data BLOB NOT NULL)"
         )
+        # Orders past the retention window (engine.archive): written with their record.
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS archive (id TEXT PRIMARY KEY, data BLOB NOT NULL) "
+            "WITHOUT ROWID"
+        )
         row = self._db.execute("SELECT max(seq) FROM journal").fetchone()
         self._last = row[0] or 0
         self._pending: list[bytes] = []
+        self._rows: list[tuple[str, bytes]] = []
         self._waiters: list[asyncio.Future[int]] = []
         self._commit_scheduled = False
         self._error: BaseException | None = None
@@ -95,6 +101,10 @@ class SqliteJournal:
         row = self._db.execute("SELECT data FROM journal WHERE seq = ?", (seq,)).fetchone()
         return None if row is None else bytes(row[0])
 
+    def archived(self, order_id: str) -> bytes | None:
+        row = self._db.execute("SELECT data FROM archive WHERE id = ?", (order_id,)).fetchone()
+        return None if row is None else bytes(row[0])
+
     @property
     def last(self) -> int:
         """The seq of the last durable record."""
@@ -106,13 +116,15 @@ class SqliteJournal:
             return None
         return self._last
 
-    def append(self, record: bytes) -> Awaitable[int]:
+    def append(self, record: bytes, rows: Rows = ()) -> Awaitable[int]:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[int] = loop.create_future()
         if self._error is not None:
             fut.set_exception(JournalError(f"journal failed earlier: {self._error}"))
             return fut
         self._pending.append(record)
+        if rows:
+            self._rows.extend(rows)
         self._waiters.append(fut)
         if not self._commit_scheduled:
             self._commit_scheduled = True
@@ -130,11 +142,11 @@ class SqliteJournal:
     def _commit(self) -> None:
         """Write and fsync everything appended this turn, then resolve its waiters."""
         self._commit_scheduled = False
-        batch, waiters = self._pending, self._waiters
-        self._pending, self._waiters = [], []
+        batch, waiters, rows = self._pending, self._waiters, self._rows
+        self._pending, self._waiters, self._rows = [], [], []
         first = self._last + 1
         try:
-            self._write(first, batch)
+            self._write(first, batch, rows)
         except Exception as exc:  # disk full, I/O error: nothing in batch is durable
             self._error = exc
             err = JournalError(f"journal write failed: {exc}")
@@ -147,7 +159,7 @@ class SqliteJournal:
             if not w.done():
                 w.set_result(first + i)
 
-    def _write(self, first: int, batch: list[bytes]) -> None:
+    def _write(self, first: int, batch: list[bytes], rows: Rows = ()) -> None:
         db = self._db
         db.execute("BEGIN")
         try:
@@ -155,6 +167,8 @@ class SqliteJournal:
                 "INSERT INTO journal (seq, data) VALUES (?, ?)",
                 zip(range(first, first + len(batch)), batch, strict=True),
             )
+            if rows:  # in the batch's order: a later row of an id replaces an earlier one
+                db.executemany("INSERT OR REPLACE INTO archive (id, data) VALUES (?, ?)", rows)
             db.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(sqlite3.Error):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 from bisect import insort
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,7 @@ class Counters:
     released: int = 0
     responded: int = 0  # first responses
     timed_out: int = 0  # orders taken back for no first response within the timeout
+    archived: int = 0  # completed orders moved to the archive (engine.archive)
 
 
 @dataclass(slots=True, frozen=True)
@@ -86,6 +88,9 @@ class State:
     deadlines: Deadlines = field(default_factory=Deadlines)
     # Per returning customer, its last agent inside the sticky window (router.customers).
     customers: Customers = field(default_factory=Customers)
+    # Ids of completed orders in memory, in completion order: the front is the next to
+    # leave for the archive (engine.archive; a cache, rebuilt from the orders).
+    done: deque[str] = field(default_factory=deque)
 
     def __post_init__(self) -> None:
         self.index = AgentIndex(self.agents)
@@ -259,6 +264,7 @@ def _order_completed(state: State, e: ev.OrderCompleted, at: int) -> None:
         state.deadlines.set(WRAP, agent.id, agent.wrap_ends[0])
     state.index.refresh(agent)
     state.counters.completed += 1
+    state.done.append(order.id)
     state.tallies.completed(e.agent_id, at)
     state.deadlines.cancel(RESPOND, order.id)
     window_s = state.settings.sticky_window_s
@@ -297,16 +303,32 @@ def _wrap_deadline(state: State, agent: Agent) -> None:
 
 
 def _qa_recorded(state: State, e: ev.QaRecorded, at: int) -> None:
-    order = state.orders[e.order_id]
-    if order.agent_id is not None and order.completed_at is not None:
-        state.tallies.qa(order.agent_id, order.completed_at, order.qa_passed, e.passed)
+    if e.archived:  # the order is in the archive: the event says what it was
+        order = None
+        agent_id, completed_at, before = e.agent_id, e.completed_at, e.before
+    else:
+        order = state.orders[e.order_id]
+        agent_id, completed_at, before = order.agent_id, order.completed_at, order.qa_passed
+    if agent_id is not None and completed_at is not None:
+        state.tallies.qa(agent_id, completed_at, before, e.passed)
         if state.closed_months:
-            month = month_of_day(state.tallies.days.ordinal(order.completed_at))
+            month = month_of_day(state.tallies.days.ordinal(completed_at))
             if month in state.closed_months:
-                row = state.late.setdefault((month, order.agent_id), [0, 0])
+                row = state.late.setdefault((month, agent_id), [0, 0])
                 row[0] += 1  # a QA result that came late
-                row[1] += int(e.passed) - int(bool(order.qa_passed))
-    order.qa_passed = e.passed
+                row[1] += int(e.passed) - int(bool(before))
+    if order is not None:
+        order.qa_passed = e.passed
+
+
+def _orders_archived(state: State, e: ev.OrdersArchived, at: int) -> None:
+    orders, done = state.orders, state.done
+    for order_id in e.order_ids:
+        del orders[order_id]
+    state.counters.archived += len(e.order_ids)
+    while done and done[0] not in orders:  # the archived, and any stale entry
+        done.popleft()
+    state.tallies.forget_responses_before(e.before)
 
 
 def _payroll_month_closed(state: State, e: ev.PayrollMonthClosed, at: int) -> None:
@@ -344,6 +366,7 @@ def _settings_changed(state: State, e: ev.SettingsChanged, at: int) -> None:
         e.response_timeout_s,
         e.wrap_up_s,
         e.sticky_window_s,
+        e.order_retention_days,
     )
     for agent_id in state.agents:
         _rewind(state, agent_id, at)
@@ -411,6 +434,7 @@ APPLY: dict[type, Callable[[State, Any, int], None]] = {
     ev.ResponseTimedOut: _response_timed_out,
     ev.WrapUpEnded: _wrap_up_ended,
     ev.QaRecorded: _qa_recorded,
+    ev.OrdersArchived: _orders_archived,
     ev.KeyCreated: _key_created,
     ev.KeyRevoked: _key_revoked,
     ev.ClockSet: _clock_set,

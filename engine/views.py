@@ -40,7 +40,7 @@ class AgentView(Struct):
     wrapping: int
 
 
-class OrderView(Struct):
+class OrderView(Struct, omit_defaults=True):
     id: str
     skill: str | None
     priority: int
@@ -59,6 +59,8 @@ class OrderView(Struct):
     # The preferred agent did not exist when the order came: routed by the rules.
     preferred_agent_unknown: bool
     routed_by: str | None
+    # Past the retention window (API.md 1.1, years of operation); omitted while false.
+    archived: bool = False
 
 
 class LogoutRequestView(Struct):
@@ -140,6 +142,7 @@ class SettingsView(Struct):
     response_timeout_s: int
     wrap_up_s: int
     sticky_window_s: int
+    order_retention_days: int
 
 
 class AuditView(Struct):
@@ -184,6 +187,7 @@ def order_view(o: Order) -> OrderView:
         o.preferred_agent_id,
         o.preferred_unknown,
         o.routed_by,
+        o.archived,
     )
 
 
@@ -210,4 +214,5 @@ def settings_view(s: Settings) -> SettingsView:
         s.response_timeout_s,
         s.wrap_up_s,
         s.sticky_window_s,
+        s.order_retention_days,
     )

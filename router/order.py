@@ -44,6 +44,8 @@ class Order(Struct, gc=False):
     responded_by: str | None = None
     response_ms: int | None = None
     reassignments: int = 0
+    # Read back from the archive (engine.archive): past the retention window, not in memory.
+    archived: bool = False
 
 
 # The status a reader sees, by internal status: an order being routed is, to anyone

@@ -150,23 +150,25 @@ router.add_api_route(
 INTAKE: dict[str, Endpoint] = {"/v1/orders": post_order, "/v1/orders:batch": post_batch}
 
 
-def _order(request: Request, order_id: OrderIdPath) -> Order:
-    order = engine_of(request).state.orders.get(order_id)
-    if order is None:
-        raise NotFound(f"order {order_id!r} does not exist", code="order_not_found")
-    return order
+async def _find(request: Request, order_id: str) -> Order | None:
+    """The order in memory, else past the retention window in the archive."""
+    center = engine_of(request)
+    order = center.state.orders.get(order_id)
+    return order if order is not None else await center.find_archived(order_id)
 
 
 @router.get("/v1/orders/{order_id:path}", **route_doc({200: OrderView}, errors="401 403 404 422"))
 async def get_order(request: Request, order_id: OrderIdPath) -> Response:
-    """An agent key reads only orders assigned (or once assigned and completed) to it."""
+    """An agent key reads only orders assigned (or once assigned and completed) to it.
+    An order past the retention window answers from the archive, with `archived: true`."""
     who = require(request, ORDER_READERS | {"agent"})
     check_order_id(order_id)
-    if who.role == "agent":
-        order = engine_of(request).state.orders.get(order_id)
-        if order is None or order.agent_id != who.agent_id:
-            raise Forbidden(f"order {order_id!r} is not assigned to agent {who.agent_id!r}")
-    return await answer_read(request, order_view(_order(request, order_id)))
+    order = await _find(request, order_id)
+    if who.role == "agent" and (order is None or order.agent_id != who.agent_id):
+        raise Forbidden(f"order {order_id!r} is not assigned to agent {who.agent_id!r}")
+    if order is None:
+        raise NotFound(f"order {order_id!r} does not exist", code="order_not_found")
+    return await answer_read(request, order_view(order))
 
 
 @router.post(

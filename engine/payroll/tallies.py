@@ -5,7 +5,10 @@ calendar day (setting `timezone`) on which the order was completed, and a QA res
 counts on the day its order was completed, so a month's accuracy is that of the
 month's work. A QA result that replaces an earlier one moves `passed` only. A first response
 counts on the day it was given, with its time since the order's assignment (ms).
-A timezone change re-buckets everything from the orders (rare, O(orders)).
+A timezone change re-buckets everything from the orders (rare, O(orders); refused once
+orders are archived). The log of single responses (any window, to the millisecond) is
+kept for the retention window only: before its first local day, a window counts the
+responses of the whole local days that start inside it (`log_from`).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ COMPLETED, QA_CHECKED, QA_PASSED, RESPONDED, RESPONSE_MS = 0, 1, 2, 3, 4
 
 
 class Tallies:
-    __slots__ = ("days", "by_agent", "log")
+    __slots__ = ("days", "by_agent", "log", "log_from")
 
     def __init__(self, timezone: str = "Asia/Shanghai") -> None:
         self.days = LocalDays(timezone)
@@ -29,6 +32,8 @@ class Tallies:
         # agent id -> (times, running total of ms) of its first responses, in time order:
         # any window's count and sum by bisection (utilization reports take any window).
         self.log: dict[str, tuple[list[int], list[int]]] = {}
+        # The log holds every response given at or after this time (a local midnight).
+        self.log_from = 0
 
     @property
     def timezone(self) -> str:
@@ -68,14 +73,38 @@ class Tallies:
 
     def responses_between(self, agent_id: str, lo: int, hi: int) -> tuple[int, int]:
         """(first responses, their total ms since assignment) given in [lo, hi)."""
+        n = ms = 0
+        if lo < self.log_from:  # older than the log: whole local days starting in [lo, hi)
+            top = min(hi, self.log_from)
+            first = self.days.ordinal(lo)
+            if self.days.start(first) < lo:
+                first += 1
+            n, ms = self.responses(agent_id, first, self.days.ordinal(top - 1) + 1)
+            lo = self.log_from
         log = self.log.get(agent_id)
-        if log is None:
-            return 0, 0
+        if log is None or hi <= lo:
+            return n, ms
         times, totals = log
         i, j = bisect_left(times, lo), bisect_left(times, hi)
         if j <= i:
-            return 0, 0
-        return j - i, totals[j - 1] - (totals[i - 1] if i else 0)
+            return n, ms
+        return n + j - i, ms + totals[j - 1] - (totals[i - 1] if i else 0)
+
+    def forget_responses_before(self, at: int) -> None:
+        """Drop single responses before the local day of `at` (their days keep them)."""
+        start = self.days.start(self.days.ordinal(at))
+        if start <= self.log_from:
+            return
+        self.log_from = start
+        for agent_id, (times, totals) in list(self.log.items()):
+            i = bisect_left(times, start)
+            if not i:
+                continue
+            if i == len(times):
+                del self.log[agent_id]
+                continue
+            cut = totals[i - 1]
+            self.log[agent_id] = (times[i:], [t - cut for t in totals[i:]])
 
     def rebuild(
         self,
@@ -88,6 +117,7 @@ class Tallies:
         self.days = LocalDays(timezone)
         self.by_agent = {}
         self.log = {}
+        self.log_from = 0
         for agent_id, completed_at, qa_passed in done:
             self.completed(agent_id, completed_at)
             if qa_passed is not None:
@@ -121,6 +151,10 @@ class Tallies:
                 n += row[RESPONDED]
                 ms += row[RESPONSE_MS]
         return n, ms
+
+    def dump_log(self) -> dict[str, list[list[int]]]:
+        """The single responses, per agent [times, running totals], for the fingerprint."""
+        return {a: [list(t), list(s)] for a, (t, s) in sorted(self.log.items())}
 
     def dump(self) -> dict[str, dict[int, list[int]]]:
         """Plain data for the state fingerprint."""

@@ -47,6 +47,11 @@ class Keys:
         return self._key("fence")
 
     @property
+    def archive(self) -> str:
+        """Hash order id -> archived order (engine.archive), set with its stream record."""
+        return self._key("archive")
+
+    @property
     def snapshot(self) -> str:
         """Hash {seq, format, data}: state after record seq, so start-up skips the head."""
         return self._key("snapshot")

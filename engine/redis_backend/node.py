@@ -24,18 +24,20 @@ import os
 import secrets
 import socket
 import time
+from collections import Counter
 from enum import StrEnum
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from engine.archive import decode_order, order_ids
 from engine.clock import Clock, start_manual
 from engine.commands import Command, SetClock
 from engine.core import Engine, Listener
 from engine.errors import Unavailable
 from engine.events import decode_record
 from engine.handlers import Reply
-from engine.journal import JournalError
+from engine.journal import JournalError, Rows
 from engine.redis_backend import snapshot, stream
 from engine.redis_backend.config import BLOCK_S, check_persistence, connect
 from engine.redis_backend.forward import CommandServer, Forwarder, await_stopped
@@ -44,6 +46,7 @@ from engine.redis_backend.lease import Lease
 from engine.redis_backend.stream import Fenced, RedisJournal
 from engine.state import State, apply_record
 from engine.timers import TimerDriver
+from router.order import Order
 
 log = logging.getLogger("seatflow.redis")
 
@@ -66,7 +69,7 @@ class Role(StrEnum):
 class _FollowerJournal:
     """A follower's engine never writes: its node forwards commands to the owner."""
 
-    def append(self, record: bytes) -> asyncio.Future[int]:
+    def append(self, record: bytes, rows: Rows = ()) -> asyncio.Future[int]:
         raise JournalError("a follower does not write the journal")
 
     async def flush(self) -> None:
@@ -124,6 +127,9 @@ class RedisNode:
         self._server: CommandServer | None = None
         self._redis_down: str | None = None
         self._closing = False
+        # Archive rows read ahead of the commands that name them, by holders (an id two
+        # commands in flight both name stays until the second has run).
+        self._prefetch_holders: Counter[str] = Counter()
 
     # -- what the API reads ---------------------------------------------------------
 
@@ -238,6 +244,47 @@ class RedisNode:
             return
         raise self._unavailable()
 
+    async def find_archived(self, order_id: str) -> Order | None:
+        """An archived order from the archive hash (set with its stream record)."""
+        if not self.ready:
+            raise self._unavailable()
+        if self.role is Role.OWNER:
+            held = self._engine.recent.get(order_id)
+            if held is not None:
+                return held
+        try:
+            data = await self._client.hget(self.keys.archive, order_id)
+        except RedisError as exc:
+            raise _redis_unreachable(exc) from None
+        return None if data is None else decode_order(_raw(data))
+
+    async def _prefetch(self, engine: Engine, command: Command) -> list[str]:
+        """Read the archive rows of the orders a command names that are not in memory: the
+        engine decides synchronously, so what it may need of the archive is read first."""
+        ids = [
+            i for i in order_ids(command)
+            if i not in engine.state.orders and engine.recent.get(i) is None
+        ]  # fmt: skip
+        if not ids:
+            return ids
+        try:
+            found = await self._client.hmget(self.keys.archive, ids)
+        except RedisError as exc:
+            raise _redis_unreachable(exc) from None
+        self._prefetch_holders.update(ids)
+        for order_id, data in zip(ids, found, strict=True):
+            if data is not None:
+                engine.prefetched[order_id] = _raw(data)
+        return ids
+
+    def _release_prefetched(self, engine: Engine, ids: list[str]) -> None:
+        holders = self._prefetch_holders
+        for order_id in ids:
+            holders[order_id] -= 1
+            if holders[order_id] <= 0:
+                del holders[order_id]
+                engine.prefetched.pop(order_id, None)
+
     async def catch_up(self) -> None:
         """A follower's copy takes in every record acknowledged before now; else nothing.
 
@@ -249,6 +296,7 @@ class RedisNode:
     async def _run_owned(self, command: Command, at: int | None = None) -> tuple[Reply, int]:
         """Run on this owner's engine; the reply and the seq it reflects."""
         engine = self._engine
+        prefetched = await self._prefetch(engine, command)
         try:
             if isinstance(command, SetClock):
                 reply = await engine.set_clock(command.to)
@@ -260,6 +308,8 @@ class RedisNode:
                 fenced = isinstance(getattr(engine.journal, "failed", None), Fenced)
                 raise self._unavailable(lost_lease=fenced) from None
             raise
+        finally:
+            self._release_prefetched(engine, prefetched)
         return reply, engine.last_seq
 
     async def _run_timers(self, command: Command) -> Reply:
@@ -503,6 +553,11 @@ class RedisNode:
         code = os.waitstatus_to_exitcode(status)
         if code != 0:
             log.warning("center %s: the snapshot child exited %d", self.keys.center, code)
+
+
+def _raw(data: bytes | str) -> bytes:
+    """The clients decode no responses (config.connect): a value is bytes."""
+    return data if isinstance(data, bytes) else data.encode()
 
 
 def _redis_unreachable(exc: BaseException) -> Unavailable:

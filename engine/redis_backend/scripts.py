@@ -2,8 +2,9 @@
 
 APPEND is the fencing: records land only if the caller's lease value (which carries its
 fencing token) is still the lease, and only right after the stream's last record, so a
-paused old owner, or a batch sent twice, can never write. A script that returns an error
-has written nothing: every check comes before the first XADD.
+paused old owner, or a batch sent twice, can never write. The records' archive rows
+(engine.archive) are set in the archive hash by the same script: both or neither. A
+script that returns an error has written nothing: every check comes before the first XADD.
 """
 
 from __future__ import annotations
@@ -20,10 +21,14 @@ if #top > 0 then last = tonumber(string.match(top[1][1], '^0%-(%d+)$')) end
 if last ~= first - 1 then
   return redis.error_reply('SEQ the journal ends at ' .. last .. ', not ' .. (first - 1))
 end
-for i = 3, #ARGV do
-  redis.call('XADD', KEYS[2], string.format('0-%d', first + i - 3), 'r', ARGV[i])
+local n = tonumber(ARGV[3])
+for i = 1, n do
+  redis.call('XADD', KEYS[2], string.format('0-%d', first + i - 1), 'r', ARGV[3 + i])
 end
-return first + #ARGV - 3
+for i = 4 + n, #ARGV, 2 do
+  redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
+end
+return first + n - 1
 """
 
 # KEYS: lease, fence. ARGV: node id, ttl ms. Returns the new lease value, or nil if held.

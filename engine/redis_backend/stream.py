@@ -16,11 +16,12 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
-from engine.journal import JournalError
+from engine.journal import JournalError, Rows
 from engine.redis_backend.keys import Keys
 from engine.redis_backend.scripts import APPEND
 
 Entries = list[tuple[int, bytes]]
+Pending = tuple[bytes, "asyncio.Future[int]", Rows]
 MAX_BATCH = 1000  # records per APPEND: bounds one script's time inside Redis
 
 
@@ -63,13 +64,13 @@ class RedisJournal:
         self._next = next_seq  # seq of the first record of the next batch written
         self.appended = next_seq - 1  # seq of the last record appended, durable or not
         self.appended_record = b""  # that record (a snapshot's header names its digest)
-        self._pending: list[tuple[bytes, asyncio.Future[int]]] = []
+        self._pending: list[Pending] = []
         self._last: asyncio.Future[int] | None = None
         self._writer: asyncio.Task[None] | None = None
         self.failed: JournalError | None = None
         self.batches = 0
 
-    def append(self, record: bytes) -> asyncio.Future[int]:
+    def append(self, record: bytes, rows: Rows = ()) -> asyncio.Future[int]:
         fut: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._last = fut
         if self.failed is not None:
@@ -77,7 +78,7 @@ class RedisJournal:
             return fut
         self.appended += 1
         self.appended_record = record
-        self._pending.append((record, fut))
+        self._pending.append((record, fut, rows))
         if self._writer is None:
             self._writer = asyncio.get_running_loop().create_task(self._write())
         return fut
@@ -88,28 +89,33 @@ class RedisJournal:
                 batch = self._pending[:MAX_BATCH]
                 del self._pending[:MAX_BATCH]
                 first = self._next
+                rows = [x for _, _, rs in batch for row in rs for x in row]
                 try:
                     await self._append(
-                        keys=[self._keys.lease, self._keys.journal],
-                        args=[self._lease_value, first, *(r for r, _ in batch)],
+                        keys=[self._keys.lease, self._keys.journal, self._keys.archive],
+                        args=[
+                            self._lease_value,
+                            first,
+                            len(batch),
+                            *(r for r, _, _ in batch),
+                            *rows,
+                        ],
                     )
                 except (RedisError, OSError) as exc:
                     self.fail(_journal_error(exc), batch)
                     return
                 self._next = first + len(batch)
                 self.batches += 1
-                for i, (_, fut) in enumerate(batch):
+                for i, (_, fut, _) in enumerate(batch):
                     if not fut.done():
                         fut.set_result(first + i)
         finally:
             self._writer = None
 
-    def fail(
-        self, error: JournalError, batch: list[tuple[bytes, asyncio.Future[int]]] | None = None
-    ) -> None:
+    def fail(self, error: JournalError, batch: list[Pending] | None = None) -> None:
         """Fail every record not yet durable, and every later append."""
         self.failed = error
-        for _, fut in [*(batch or []), *self._pending]:
+        for _, fut, _ in [*(batch or []), *self._pending]:
             if not fut.done():
                 fut.set_exception(error)
         self._pending.clear()

@@ -204,8 +204,18 @@ async def test_settings_are_validated_and_partial(api: Api) -> None:
         "response_timeout_s": 0,
         "wrap_up_s": 0,
         "sticky_window_s": 0,
+        "order_retention_days": 2,
     }
     assert await api.ok("GET", "/v1/settings") == body
+    records = len(api.journal.records)
+    for days in (0, 401):
+        r = await api.call("PUT", "/v1/settings", json={"order_retention_days": days})
+        assert error(r, 422, "invalid_field")["message"] == (
+            f"order_retention_days {days} is out of range 1..400"
+        )
+    assert await api.ok("GET", "/v1/settings") == body and len(api.journal.records) == records
+    body = await api.ok("PUT", "/v1/settings", json={"order_retention_days": 30})
+    assert body["order_retention_days"] == 30
     r = await api.call("PUT", "/v1/settings", json={"language": "fr"})
     assert error(r, 422, "invalid_field")["message"] == "language 'fr' is not one of en, zh-CN"
     assert (await api.ok("PUT", "/v1/settings", json={"language": "zh-CN"}))["language"] == "zh-CN"

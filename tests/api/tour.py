@@ -286,6 +286,16 @@ STEPS: list[Step] = [
     ),  # 409 month_closed
     ("PUT", "/v1/settings", {"timezone": "UTC"}, None),  # 409 timezone_locked
     ("POST", "/v1/payroll/2026-12/close", None, "supervisor"),  # 403
+    # -- retention (issue 12): a week on, November's completed orders are archived.
+    ("PUT", "/v1/settings", {"order_retention_days": 0}, None),  # 422: 1..400
+    ("PUT", "/v1/settings", {"order_retention_days": 3}, None),
+    ("GET", "/v1/orders/o-1", None, "platform"),  # archived: true
+    ("GET", "/v1/orders/o-1", None, "agent"),  # 403: not a2's
+    ("POST", "/v1/orders", _order("o-1", PRE), "platform"),  # retry of an archived id: 200
+    ("POST", "/v1/orders", _order("o-1", AFTER), "platform"),  # 409 order_conflict
+    ("POST", "/v1/orders/o-1/complete", None, "platform"),  # 409: completed
+    ("POST", "/v1/orders/o-1/qa", {"passed": True}, None),  # late QA reaches the archive
+    ("GET", "/metrics", None, None),  # seatflow_orders_in_memory, seatflow_orders_archived
 ]
 
 

@@ -83,6 +83,12 @@ def script() -> list[cmd.Command]:
         cmd.ApproveLogout("lr-2", "supervisor:1234"),
         cmd.ForceLogout("a3", "supervisor:1234"),
         cmd.GoAvailable("a1"),  # back from not_responding (a response timeout took o4)
+        # Three days on, the completed orders leave memory (the engine's own sweep, as
+        # it moves the clock); late QA and a retry reach them in the archive.
+        cmd.SetClock(at("08:00") + 3 * 24 * 60 * MIN),
+        cmd.ArchiveOrders(),
+        cmd.RecordQa("o1", False, "supervisor:1234"),
+        cmd.SubmitOrders([new_order("o1")]),
     ]
 
 
