@@ -1,0 +1,78 @@
+"""Retention against a real server (SQLite, and Redis in the suite's second run): a
+completed order past `order_retention_days` leaves memory and still answers as before,
+across SIGKILL and SIGTERM restarts: its view (archived), its id, a late QA result."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from .support import (
+    Server,
+    add_shifts,
+    at,
+    error,
+    future_day,
+    login,
+    make_key,
+    ok,
+    push,
+    put_agent,
+    set_clock,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+def _gauge(admin: httpx.Client, name: str) -> float:
+    for line in admin.get("/metrics").text.splitlines():
+        if line.startswith(f"{name} "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} not in /metrics")
+
+
+def test_an_archived_order_answers_as_before_across_restarts(
+    server: Server, admin: httpx.Client
+) -> None:
+    day = future_day()
+    platform = server.client(make_key(admin, "platform"))
+    put_agent(admin, "a1", skills=["en"], capacity=3)
+    add_shifts(admin, ("a1", at(day, "08:00"), at(day, "16:00")))
+    set_clock(admin, at(day, "09:00"))
+    login(admin, "a1")
+    for order_id in ("o1", "o2", "o3"):
+        push(platform, order_id, "en", payload={"n": order_id})
+    ok(platform.post("/v1/orders/o1/complete"))
+    ok(platform.post("/v1/orders/o2/complete"))
+    ok(admin.post("/v1/orders/o1/qa", json={"passed": True}))
+    live = {o: ok(admin.get(f"/v1/orders/{o}")) for o in ("o1", "o2")}
+    assert "archived" not in live["o1"]
+    assert _gauge(admin, "seatflow_orders_in_memory") == 3
+
+    set_clock(admin, at(day, "09:00", days=3))  # moving the clock sweeps: o1, o2 leave
+    assert _gauge(admin, "seatflow_orders_in_memory") == 1  # o3 is still assigned
+    assert _gauge(admin, "seatflow_orders_archived_total") == 2
+    for order_id, view in live.items():
+        assert ok(admin.get(f"/v1/orders/{order_id}")) == {**view, "archived": True}
+
+    server.kill9()
+    server.start()
+    for order_id, view in live.items():
+        assert ok(admin.get(f"/v1/orders/{order_id}")) == {**view, "archived": True}
+    again = platform.post("/v1/orders", json={"id": "o1", "skill": "en", "payload": {"n": "o1"}})
+    assert ok(again) == {**live["o1"], "archived": True}
+    other = platform.post("/v1/orders", json={"id": "o2", "skill": "en", "payload": {"n": "x"}})
+    error(other, 409, "order_conflict")
+    error(platform.post("/v1/orders/o2/complete"), 409, "order_not_assigned")
+    assert ok(admin.post("/v1/orders/o2/qa", json={"passed": False}))["archived"] is True
+
+    month = at(day, "09:00")[:7]
+    scheme = {"effective_from": month, "thresholds": [5], "rates_cents": [100, 150]}
+    ok(admin.put("/v1/payroll/scheme", json=scheme), 201)
+    server.stop()
+    server.start()
+    payroll = ok(admin.get(f"/v1/payroll/{month}"))
+    row = next(r for r in payroll["agents"] if r["agent_id"] == "a1")
+    assert (row["completed"], row["qa_checked"], row["qa_passed"]) == (2, 2, 1), row
+    assert ok(admin.get("/v1/orders/o3"))["status"] == "assigned"
+    assert _gauge(admin, "seatflow_orders_in_memory") == 1
