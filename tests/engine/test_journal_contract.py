@@ -61,6 +61,10 @@ class Backend(Protocol):
         """A new engine rebuilt from the log, as a restarted server does, and records read."""
         ...
 
+    async def archived(self, order_id: str) -> bytes | None:
+        """An archive row as a reader of its own finds it (engine.archive)."""
+        ...
+
     async def break_store(self) -> None:
         """The store stops taking writes under the open journal."""
         ...
@@ -98,6 +102,13 @@ class SqliteBackend:
         reader = SqliteJournal(self.path)  # a connection of its own: only what is committed
         try:
             return list(reader.replay(after))
+        finally:
+            await reader.close()
+
+    async def archived(self, order_id: str) -> bytes | None:
+        reader = SqliteJournal(self.path)
+        try:
+            return reader.archived(order_id)
         finally:
             await reader.close()
 
@@ -157,6 +168,10 @@ class RedisBackend:
             records += batch
             after = batch[-1][0]
         return records
+
+    async def archived(self, order_id: str) -> bytes | None:
+        data = await self.client.hget(self.keys.archive, order_id)
+        return None if data is None else bytes(data)
 
     async def recover(self, clock: Clock) -> tuple[Engine, int]:
         engine, from_seq = await load_engine(self.client, self.keys, clock)  # as a node loads
@@ -367,3 +382,23 @@ async def test_a_store_that_stops_taking_writes_fails_them_and_every_later_one(
     await journal.close()  # a failed journal still closes
     await backend.restore()
     assert await backend.read() == [(1, b"durable")]
+
+
+async def test_archive_rows_are_durable_with_their_record_and_only_with_it(
+    breakable: Backend,
+) -> None:
+    backend = breakable
+    journal = await backend.open()
+    first = journal.append(b"r1", [("o1", b"v1"), ("o2", b"v1")])
+    second = journal.append(b"r2", [("o1", b"v2")])  # the same write: the later row wins
+    assert await asyncio.gather(first, second) == [1, 2]
+    assert (await backend.archived("o1"), await backend.archived("o2")) == (b"v2", b"v1")
+    await backend.break_store()
+    big = b"x" * 64_000
+    lost = journal.append(big, [("o3", b"lost"), ("o1", b"lost")])
+    with pytest.raises(JournalError):
+        await lost
+    await journal.close()
+    await backend.restore()
+    assert await backend.read() == [(1, b"r1"), (2, b"r2")]
+    assert (await backend.archived("o1"), await backend.archived("o3")) == (b"v2", None)
