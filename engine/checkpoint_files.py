@@ -116,6 +116,7 @@ def recover(engine: Engine, files: CheckpointFiles) -> tuple[int, int, float]:
     n = engine.recover()
     took = time.perf_counter() - started
     log.info("checkpoint at seq %d, replayed %d records in %.3f s", at, n, took)
+    engine.reload = lambda: recover(engine, files)[1]  # a rebuild starts here too
     return at, n, took
 
 

@@ -70,6 +70,9 @@ class Engine:
         self.checkpoint_age: Callable[[], float | None] | None = None
         # Run at close, last added first, before the journal closes (a checkpointer).
         self.closers: list[Callable[[], Awaitable[None]]] = []
+        # Rebuilds state from scratch (after an internal error): from the newest checkpoint
+        # where checkpoints are kept (engine.checkpoint_files), else a full replay.
+        self.reload: Callable[[], int] = self.recover
         # Records appended while listeners exist, waiting to become durable, in order.
         self._undelivered: deque[tuple[asyncio.Future[int], Record]] = deque()
         # Fires lifecycle timers on a real clock when no request comes (engine.timers).
@@ -98,6 +101,13 @@ class Engine:
             if records is None:
                 if not isinstance(self.journal, LocalJournal):
                     raise TypeError(f"{type(self.journal).__name__} is read by its node")
+                first = getattr(self.journal, "first", 1)
+                if self.last_seq + 1 < first:
+                    raise JournalError(
+                        f"records {self.last_seq + 1}..{first - 1} were moved out to journal "
+                        "segments: start from a checkpoint at or after record "
+                        f"{first - 1}, or replay with the segments (seatflow replay --segments)"
+                    )
                 records = self.journal.replay(self.last_seq)
             for seq, data in records:
                 apply_record(state, decode_record(data))
@@ -237,7 +247,7 @@ class Engine:
         try:
             await self.journal.flush()  # earlier commands' records, still being written
             self.state, self.last_seq = State(), 0
-            n = self.recover()
+            n = self.reload()
         except Exception as again:
             self._restoring = False
             self.failure = f"rebuilding the state after an internal error in {name} failed: {again}"

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Iterator
 from pathlib import Path
 
 from engine.journal import JournalError, Rows
+from engine.segments import Segment
 
 JOURNAL_FILE = "journal.sqlite3"
 LOCK_FILE = "seatflow.lock"
@@ -78,6 +79,11 @@ class SqliteJournal:
             "CREATE TABLE IF NOT EXISTS archive (id TEXT PRIMARY KEY, data BLOB NOT NULL) "
             "WITHOUT ROWID"
         )
+        # Records moved out to segment files (engine.segments), oldest first.
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS moved_out (first INTEGER PRIMARY KEY, last INTEGER NOT "
+            "NULL, name TEXT NOT NULL, sha256 TEXT NOT NULL)"
+        )
         row = self._db.execute("SELECT max(seq) FROM journal").fetchone()
         self._last = row[0] or 0
         self._pending: list[bytes] = []
@@ -104,6 +110,39 @@ class SqliteJournal:
     def archived(self, order_id: str) -> bytes | None:
         row = self._db.execute("SELECT data FROM archive WHERE id = ?", (order_id,)).fetchone()
         return None if row is None else bytes(row[0])
+
+    def moved_out(self) -> list[Segment]:
+        """The segments moved out of this journal, in order (the first records of history)."""
+        rows = self._db.execute("SELECT name, first, last, sha256 FROM moved_out ORDER BY first")
+        return [Segment(*row) for row in rows]
+
+    @property
+    def first(self) -> int:
+        """The seq the records this journal still holds start at (1 unless moved out)."""
+        moved = self._db.execute("SELECT max(last) FROM moved_out").fetchone()[0]
+        return (moved or 0) + 1
+
+    def move_out(self, segment: Segment) -> None:
+        """Delete the records a durable segment holds, and remember the segment: one
+        transaction, so the journal either still has them or names where they went."""
+        if segment.first != self.first or segment.last >= self._last:
+            raise JournalError(
+                f"segment {segment.first}..{segment.last} does not start this journal's records "
+                f"({self.first}..{self._last}) and leave its last one"
+            )
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("DELETE FROM journal WHERE seq <= ?", (segment.last,))
+            db.execute(
+                "INSERT INTO moved_out (first, last, name, sha256) VALUES (?, ?, ?, ?)",
+                (segment.first, segment.last, segment.name, segment.sha256),
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+            raise
 
     @property
     def last(self) -> int:

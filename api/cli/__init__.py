@@ -3,7 +3,8 @@
     seatflow serve [--host 127.0.0.1] [--port 8000] [--data ./seatflow-data]
                    [--clock real|manual] [--redis URL] [--access-log]
     seatflow keys create --role ROLE [--agent ID] [--data DIR]
-    seatflow replay [--data DIR]
+    seatflow replay [--data DIR] [--segments DIR]
+    seatflow journal archive --before YYYY-MM-DD --segments DIR [--data DIR]
     seatflow payroll YYYY-MM [--data DIR] [--format table|csv|xlsx] [--output FILE]
     seatflow simulate ... | seatflow staffing ...   (plugged in by bench, see below)
 
@@ -22,7 +23,7 @@ import logging
 from collections.abc import Sequence
 from importlib.metadata import entry_points
 
-from api.cli import keys, payroll, replay, serve
+from api.cli import journal, keys, payroll, replay, serve
 
 PLUGINS = "seatflow.commands"
 
@@ -30,7 +31,7 @@ PLUGINS = "seatflow.commands"
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="seatflow", description="Contact-center routing engine.")
     sub = p.add_subparsers(dest="command", required=True)
-    for module in (serve, keys, replay, payroll):
+    for module in (serve, keys, replay, payroll, journal):
         module.add_parser(sub)
     for plugin in sorted(entry_points(group=PLUGINS), key=lambda e: e.name):
         plugin.load()(sub)

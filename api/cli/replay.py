@@ -6,12 +6,14 @@ import argparse
 import time
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from api.cli import stores
 from api.cli.common import fail, shown
 from engine.clock import RealClock
 from engine.core import Engine
+from engine.segments import SegmentError
 from presence.timeutil import format_time
 from router.order import SHOWN_STATUS
 
@@ -19,6 +21,13 @@ from router.order import SHOWN_STATUS
 def add_parser(sub: Any) -> None:
     replay = sub.add_parser("replay", help="rebuild state from the journal and summarize it")
     stores.add_arguments(replay)
+    replay.add_argument(
+        "--segments",
+        type=Path,
+        metavar="DIR",
+        help="replay the whole history: the segments moved out (seatflow journal archive), "
+        "then the journal, instead of starting from the newest checkpoint",
+    )
     replay.set_defaults(run=run)
 
 
@@ -50,8 +59,11 @@ def _summary(engine: Engine, records: int, took: float) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
-        engine = stores.read_engine(args, RealClock())
-    except stores.NoJournal as exc:
+        if args.segments is not None:
+            engine = stores.read_history(args, RealClock())
+        else:
+            engine = stores.read_engine(args, RealClock())
+    except (stores.NoJournal, SegmentError) as exc:
         return fail(str(exc))
     took = time.perf_counter() - started
     print(f"journal        {stores.describe(args)}")

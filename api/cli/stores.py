@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 from pathlib import Path
 
 from api.cli.common import recover
+from engine import segments
 from engine.clock import Clock
 from engine.core import Engine
 from engine.sqlite_journal import JOURNAL_FILE, SqliteJournal
@@ -31,6 +33,27 @@ def describe(args: argparse.Namespace) -> str:
     if args.redis:
         return f"center {args.center} at {args.redis}"
     return str(args.data / JOURNAL_FILE)
+
+
+def read_history(args: argparse.Namespace, clock: Clock) -> Engine:
+    """An engine rebuilt from the whole history: the segments, then the journal."""
+    if args.redis:
+        raise NoJournal("--segments is for an embedded journal (--data)")
+    path = args.data / JOURNAL_FILE
+    if not path.exists():
+        raise NoJournal(f"no journal at {str(path)!r}")
+    journal = SqliteJournal(path)
+    engine = Engine(journal, clock)
+    try:
+        moved = journal.moved_out()
+        engine.recover(
+            itertools.chain(
+                segments.history(args.segments, moved), journal.replay(journal.first - 1)
+            )
+        )
+    finally:
+        asyncio.run(engine.close())
+    return engine
 
 
 def read_engine(args: argparse.Namespace, clock: Clock) -> Engine:
