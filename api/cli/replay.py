@@ -13,6 +13,7 @@ from api.cli import stores
 from api.cli.common import fail, shown
 from engine.clock import RealClock
 from engine.core import Engine
+from engine.journal import JournalError
 from engine.segments import SegmentError
 from presence.timeutil import format_time
 from router.order import SHOWN_STATUS
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
             engine = stores.read_history(args, RealClock())
         else:
             engine = stores.read_engine(args, RealClock())
-    except (stores.NoJournal, SegmentError) as exc:
+    except (stores.NoJournal, SegmentError, JournalError) as exc:
         return fail(str(exc))
     took = time.perf_counter() - started
     print(f"journal        {stores.describe(args)}")

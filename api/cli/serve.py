@@ -56,6 +56,11 @@ def add_parser(sub: Any) -> None:
         help="write a checkpoint of the state after this many new journal records (or 10 "
         "minutes with at least one), so a restart replays only what follows (default 50000)",
     )  # fmt: skip
+    serve.add_argument(
+        "--segments", type=Path, metavar="DIR",
+        help="with --redis: after each snapshot, move the stream's older records to journal "
+        "segment files in DIR (storage every node can write), then trim them from Redis",
+    )  # fmt: skip
     serve.set_defaults(run=run)
 
 
@@ -119,6 +124,11 @@ def run(args: argparse.Namespace) -> int:
         if isinstance(factory, str):
             return fail(factory)
     else:
+        if args.segments is not None:
+            return fail(
+                "--segments is for --redis; an embedded journal moves records out with "
+                "'seatflow journal archive'"
+            )
         try:
             lock = lock_data_dir(args.data)
         except DataDirLocked as exc:
@@ -201,6 +211,9 @@ def _redis_factory(args: argparse.Namespace) -> Callable[[], Center] | str:
     def factory() -> RedisNode:
         payroll.warm_kernel()
         log.info("center %s in Redis at %s, clock %s", args.center, args.redis, args.clock)
-        return RedisNode(args.redis, args.center, _clock(args.clock), start_ms=args.start_ms)
+        return RedisNode(
+            args.redis, args.center, _clock(args.clock), start_ms=args.start_ms,
+            snapshot_every=args.checkpoint_every, segments_dir=args.segments,
+        )  # fmt: skip
 
     return factory

@@ -38,7 +38,9 @@ def describe(args: argparse.Namespace) -> str:
 def read_history(args: argparse.Namespace, clock: Clock) -> Engine:
     """An engine rebuilt from the whole history: the segments, then the journal."""
     if args.redis:
-        raise NoJournal("--segments is for an embedded journal (--data)")
+        from engine.redis_backend.node import read_history as redis_history
+
+        return asyncio.run(redis_history(args.redis, args.center, clock, args.segments))
     path = args.data / JOURNAL_FILE
     if not path.exists():
         raise NoJournal(f"no journal at {str(path)!r}")

@@ -52,6 +52,11 @@ class Keys:
         return self._key("archive")
 
     @property
+    def segments(self) -> str:
+        """List of `name first last sha256`: journal segments trimmed from the stream."""
+        return self._key("segments")
+
+    @property
     def snapshot(self) -> str:
         """Hash {seq, format, data}: state after record seq, so start-up skips the head."""
         return self._key("snapshot")

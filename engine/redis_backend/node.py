@@ -26,10 +26,13 @@ import socket
 import time
 from collections import Counter
 from enum import StrEnum
+from pathlib import Path
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from engine import segments
 from engine.archive import decode_order, order_ids
 from engine.clock import Clock, start_manual
 from engine.commands import Command, SetClock
@@ -38,7 +41,7 @@ from engine.errors import Unavailable
 from engine.events import decode_record
 from engine.handlers import Reply
 from engine.journal import JournalError, Rows
-from engine.redis_backend import snapshot, stream
+from engine.redis_backend import snapshot, stream, trim
 from engine.redis_backend.config import BLOCK_S, check_persistence, connect
 from engine.redis_backend.forward import CommandServer, Forwarder, await_stopped
 from engine.redis_backend.keys import Keys
@@ -96,6 +99,7 @@ class RedisNode:
         snapshot_every: int = SNAPSHOT_EVERY,
         standby: bool = False,
         start_ms: int | None = None,
+        segments_dir: Path | None = None,
     ) -> None:
         self.url = url
         # With a manual clock: where it starts if the center has no history yet (--start).
@@ -106,6 +110,8 @@ class RedisNode:
         self.lease_ms = lease_ms
         self.snapshot_every = snapshot_every
         self.standby = standby  # never takes the lease (tests, a read-only board server)
+        # Where the stream's records go before they are trimmed (engine.redis_backend.trim).
+        self.segments_dir = segments_dir
         self.listeners: list[Listener] = []
         self.role = Role.RECOVERING
         self.problem = "starting: loading the center from Redis"
@@ -188,7 +194,11 @@ class RedisNode:
             try:
                 journal = engine.journal
                 await journal.flush()
-                if isinstance(journal, RedisJournal) and journal.appended > self._snapshot_seq:
+                if (
+                    isinstance(journal, RedisJournal)
+                    and journal.appended > self._snapshot_seq
+                    and journal.appended_record
+                ):
                     snapshot.save_now(
                         self.url, self.keys, engine.state, journal.appended,
                         journal.appended_record, value,
@@ -357,25 +367,33 @@ class RedisNode:
 
     # -- roles ----------------------------------------------------------------------
 
+    async def _step(self) -> None:
+        """One turn of the role's duty: load, try for the lease, or keep it."""
+        if self.role is Role.RECOVERING:
+            await self._load()
+        elif self.role is Role.FOLLOWER:
+            await self._check_not_ahead()
+            if not self.standby:
+                value = await self._lease.acquire()
+                if value is not None:
+                    await self._promote(value)
+        elif self.role is Role.OWNER:
+            await self._keep_lease()
+            self._maybe_snapshot()
+
     async def _supervise(self) -> None:
         while not self._closing:
             try:
-                if self.role is Role.RECOVERING:
-                    await self._load()
-                elif self.role is Role.FOLLOWER:
-                    await self._check_not_ahead()
-                    if not self.standby:
-                        value = await self._lease.acquire()
-                        if value is not None:
-                            await self._promote(value)
-                elif self.role is Role.OWNER:
-                    await self._keep_lease()
-                    self._maybe_snapshot()
+                await self._step()
                 if self._redis_down is not None:
                     log.warning("center %s: Redis is reachable again", self.keys.center)
                     self._redis_down = None
             except (RedisError, OSError) as exc:
                 self._on_redis_down(exc)
+            except JournalError as exc:  # the stream cannot make a state (trimmed, no snapshot)
+                if self.problem != str(exc):
+                    log.error("center %s: %s", self.keys.center, exc)
+                self.problem = str(exc)
             except Exception:
                 log.exception("center %s: supervisor error; recovering", self.keys.center)
                 self._demote(self._engine, "internal error", release=False)
@@ -445,7 +463,12 @@ class RedisNode:
         except BaseException:
             self._demote(engine, "could not read the stream's tail", release=True, value=value)
             raise
-        engine.journal = RedisJournal(self._client, self.keys, value, engine.last_seq + 1)
+        journal = RedisJournal(self._client, self.keys, value, engine.last_seq + 1)
+        if engine.last_seq:  # a snapshot names the digest of its last record: have it in hand
+            last = await stream.read_after(self._client, self.keys, engine.last_seq - 1, 1)
+            if last and last[0][0] == engine.last_seq:
+                journal.appended_record = last[0][1]
+        engine.journal = journal
         self._lease_value = value
         self._renewed_at = time.monotonic()
         self.role = Role.OWNER
@@ -532,14 +555,15 @@ class RedisNode:
         journal = engine.journal
         if self._snapshot_child is not None or value is None:
             return
-        if not isinstance(journal, RedisJournal):
+        if not isinstance(journal, RedisJournal) or not journal.appended_record:
             return
         seq = journal.appended  # the state holds every record appended, durable or not yet
         if seq - self._snapshot_seq < self.snapshot_every:
             return
         self._snapshot_child = snapshot.fork_save(
-            self.url, self.keys, engine.state, seq, journal.appended_record, value
-        )
+            self.url, self.keys, engine.state, seq, journal.appended_record, value,
+            self.segments_dir,
+        )  # fmt: skip
         self._snapshot_seq = seq
 
     def _reap_snapshot(self, wait: bool = False) -> None:
@@ -571,9 +595,38 @@ async def load_engine(client: Redis, keys: Keys, clock: Clock) -> tuple[Engine, 
     if got is not None:
         engine.last_seq, engine.state = got
     from_seq = engine.last_seq
+    head: Any = await client.xrange(keys.journal, count=1)
+    first = int(head[0][0].decode().partition("-")[2]) if head else 1
+    if first > engine.last_seq + 1:
+        raise JournalError(
+            f"records {engine.last_seq + 1}..{first - 1} were trimmed from the stream into journal "
+            "segments and no usable snapshot covers them: restore the snapshot, or replay with "
+            "the segments (seatflow replay --redis URL --segments DIR)"
+        )
     while batch := await stream.read_after(client, keys, engine.last_seq, READ_CHUNK):
         engine.recover(batch)
     return engine, from_seq
+
+
+async def read_history(url: str, center: str, clock: Clock, directory: Path) -> Engine:
+    """The center rebuilt from its whole history: the trimmed segments, then the stream."""
+    client, blocking = connect(url)
+    keys = Keys(center)
+    try:
+        listed: Any = await client.lrange(keys.segments, 0, -1)
+        moved = [trim.parse(item) for item in listed]
+        engine = Engine(_FollowerJournal(), clock)
+        engine.recover(segments.history(directory, moved))
+        while batch := await stream.read_after(client, keys, engine.last_seq, READ_CHUNK):
+            if batch[0][0] != engine.last_seq + 1:
+                raise segments.SegmentError(
+                    f"the stream goes on at {batch[0][0]}, the segments end at {engine.last_seq}"
+                )
+            engine.recover(batch)
+        return engine
+    finally:
+        await client.aclose()
+        await blocking.aclose()
 
 
 async def read_center(url: str, center: str, clock: Clock) -> Engine:

@@ -18,13 +18,14 @@ from __future__ import annotations
 import logging
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 import redis
 from redis.asyncio import Redis
 
 from engine.checkpoint import FORMAT, CheckpointError, decode, encode, record_digest, shape
-from engine.redis_backend import stream
+from engine.redis_backend import stream, trim
 from engine.redis_backend.keys import Keys
 from engine.redis_backend.scripts import PUT_SNAPSHOT
 from engine.state import State
@@ -84,8 +85,19 @@ def put(client: redis.Redis, keys: Keys, seq: int, data: bytes, lease_value: str
         time.sleep(0.05)
 
 
-def fork_save(url: str, keys: Keys, state: State, seq: int, record: bytes, lease_value: str) -> int:
-    """Write a snapshot from a forked child; returns its pid (exit 0: stored or older)."""
+def fork_save(
+    url: str,
+    keys: Keys,
+    state: State,
+    seq: int,
+    record: bytes,
+    lease_value: str,
+    segments_dir: Path | None = None,
+) -> int:
+    """Write a snapshot from a forked child; returns its pid (exit 0: stored or older).
+
+    With `segments_dir`, the child then moves the records before it out of the stream
+    (engine.redis_backend.trim)."""
     snapshot_format()  # computed before forking: the child only encodes and sends
     pid = os.fork()
     if pid:
@@ -94,7 +106,10 @@ def fork_save(url: str, keys: Keys, state: State, seq: int, record: bytes, lease
     try:
         data = encode(state, seq, record)
         client = redis.Redis.from_url(url, socket_timeout=30)
-        code = 0 if put(client, keys, seq, data, lease_value) >= 0 else 3
+        stored = put(client, keys, seq, data, lease_value)
+        code = 0 if stored >= 0 else 3
+        if stored == STORED and segments_dir is not None:
+            code = 0 if trim.move_before(client, keys, seq, lease_value, segments_dir) > 0 else 4
     except BaseException:  # noqa: BLE001 - a child must never return into the server
         code = 2
     finally:

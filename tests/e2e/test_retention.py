@@ -4,10 +4,15 @@ across SIGKILL and SIGTERM restarts: its view (archived), its id, a late QA resu
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import httpx
 import pytest
+from redis import Redis
 
 from .support import (
+    ON_REDIS,
     Server,
     add_shifts,
     at,
@@ -76,3 +81,44 @@ def test_an_archived_order_answers_as_before_across_restarts(
     assert (row["completed"], row["qa_checked"], row["qa_passed"]) == (2, 2, 1), row
     assert ok(admin.get("/v1/orders/o3"))["status"] == "assigned"
     assert _gauge(admin, "seatflow_orders_in_memory") == 1
+
+
+@pytest.mark.skipif(not ON_REDIS, reason="the stream is trimmed on Redis only")
+def test_the_stream_is_trimmed_behind_snapshots_into_segments(tmp_path: Path) -> None:
+    segs = tmp_path / "segments"
+    server = Server(tmp_path, extra_args=("--checkpoint-every", "25", "--segments", str(segs)))
+    redis = Redis.from_url(server.redis_url or "")
+    journal = f"seatflow:{{{server.center}}}:journal"
+    try:
+        server.start()
+        admin = server.client(server.admin_key)
+        platform = server.client(make_key(admin, "platform"))
+        put_agent(admin, "a1", capacity=50)
+        login(admin, "a1")
+        for i in range(120):
+            push(platform, f"t{i}")
+            ok(platform.post(f"/v1/orders/t{i}/complete"))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(list(segs.glob("journal-*.sqlite3"))) < 2:
+            time.sleep(0.2)
+        head = redis.xrange(journal, count=1)
+        first = int(head[0][0].decode().partition("-")[2])
+        assert first > 100 and redis.xlen(journal) < 150  # 240+ records written
+        views = {p: ok(admin.get(p)) for p in ("/v1/orders/t0", "/v1/orders/t119", "/v1/agents/a1")}
+        server.kill9()
+        server.start()
+        assert {p: ok(admin.get(p)) for p in views} == views
+        server.stop()
+        plain, whole = server.cli("replay"), server.cli("replay", "--segments", str(segs))
+        assert whole.returncode == 0, whole.stderr
+        orders = [ln for ln in whole.stdout.splitlines() if ln.startswith("orders")]
+        assert orders == [ln for ln in plain.stdout.splitlines() if ln.startswith("orders")], (
+            plain.stderr[-3000:]
+        )
+        assert orders and "120" in orders[0], whole.stdout
+        redis.delete(f"seatflow:{{{server.center}}}:snapshot")
+        refused = server.cli("replay")  # the stream alone no longer makes the center
+        assert refused.returncode != 0 and "trimmed from the stream" in refused.stderr, refused
+    finally:
+        server.close()
+        redis.close()
