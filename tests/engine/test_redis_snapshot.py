@@ -5,14 +5,17 @@ from __future__ import annotations
 import os
 
 import pytest
+import redis
 from redis.asyncio import Redis
 from redis_server import RedisServer
 from redis_support import floor_script, more_orders, owned_engine, play, replayed
 
+from engine import segments
 from engine.checkpoint import encode
 from engine.clock import ManualClock
 from engine.fingerprint import fingerprint
-from engine.redis_backend import snapshot
+from engine.journal import JournalError
+from engine.redis_backend import snapshot, stream, trim
 from engine.redis_backend.keys import Keys
 from engine.redis_backend.node import load_engine
 from engine.redis_backend.scripts import PUT_SNAPSHOT
@@ -143,3 +146,29 @@ async def test_a_snapshot_of_another_stream_is_ignored(
     assert f"not made from this stream (its record {seq} differs)" in caplog.text
     loaded, from_seq = await load_engine(client, keys, ManualClock(0))
     assert from_seq == 0 and fingerprint(loaded.state) == fingerprint(engine.state)
+
+
+async def test_trimming_moves_records_to_a_segment_first_and_only_under_the_lease(
+    redis_server: RedisServer, client: Redis, keys: Keys, tmp_path
+) -> None:
+    engine, value = await owned_engine(client, keys)
+    await play(engine, floor_script(40))
+    seq = engine.last_seq
+    assert snapshot.save_now(redis_server.url, keys, engine.state, seq, last(engine), value) == 1
+    everything = await stream.read_after(client, keys, 0, 100_000)
+    sync = redis.Redis.from_url(redis_server.url)
+    try:
+        assert trim.move_before(sync, keys, seq, "1:someone-else", tmp_path) == trim.FENCED
+        assert await stream.read_after(client, keys, 0, 100_000) == everything  # untouched
+        assert trim.move_before(sync, keys, seq, value, tmp_path) == trim.TRIMMED
+        listed = [trim.parse(item) for item in sync.lrange(keys.segments, 0, -1)]
+    finally:
+        sync.close()
+    assert [(s.first, s.last) for s in listed] == [(1, seq - 1)]
+    assert (await stream.read_after(client, keys, 0, 10))[0][0] == seq  # the snapshot's stays
+    assert list(segments.history(tmp_path, listed)) == everything[: seq - 1]
+    loaded, _ = await load_engine(client, keys, ManualClock(0))  # from the snapshot: the same
+    assert fingerprint(loaded.state) == fingerprint(engine.state)
+    await client.delete(keys.snapshot)
+    with pytest.raises(JournalError, match="trimmed from the stream"):
+        await load_engine(client, keys, ManualClock(0))
