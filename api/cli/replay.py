@@ -49,7 +49,8 @@ def _summary(engine: Engine, records: int, took: float) -> list[str]:
         f"records        {records} replayed in {took:.3f} s",
         f"last event     {format_time(state.now) if records else 'none'}",
         f"agents         {len(state.agents)}: {_counts([a.state for a in state.agents.values()])}",
-        f"orders         {len(state.orders)}: {_counts(status)}",
+        f"orders         {len(state.orders)} in memory: {_counts(status)}; "
+        f"{state.counters.archived} archived",
         f"queues         {', '.join(queues) or 'empty'}",
         f"logout pending {len(pending)}"
         + (f": {', '.join(f'{r.id} ({shown(r.agent_id)})' for r in pending)}" if pending else ""),

@@ -11,6 +11,7 @@ into the same fingerprint.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
+    invariant,
     precondition,
     rule,
     run_state_machine_as_test,
@@ -28,7 +30,7 @@ from engine import commands as cmd
 from engine.clock import ManualClock
 from engine.core import Engine
 from engine.errors import SeatflowError
-from engine.events import ShiftSpec
+from engine.events import OrderReceived, ShiftSpec, decode_record
 from engine.fingerprint import fingerprint
 from engine.sqlite_journal import SqliteJournal
 
@@ -60,6 +62,8 @@ class CenterMachine(RuleBasedStateMachine):
         self.loop = asyncio.new_event_loop()
         self.center = self.center_factory()
         self.refused = 0
+        self.received: set[str] = set()
+        self.seen_records = 0
 
     def run(self, command: cmd.Command) -> None:
         try:
@@ -222,6 +226,29 @@ class CenterMachine(RuleBasedStateMachine):
     def time_passes(self, minutes):
         """Real time passing: nothing is journaled until the next command."""
         self.center.clock.advance(minutes * MIN)
+
+    @rule(days=st.sampled_from([2, 3, 5]), retention=st.sampled_from([None, 1, 1, 2]))
+    def days_pass(self, days, retention):
+        """Days go by (journaled): completed orders past the window leave for the archive."""
+        if retention is not None:
+            s = self.center.state.settings
+            changed = dataclasses.replace(s, order_retention_days=retention)
+            self.run(cmd.ChangeSettings(*dataclasses.astuple(changed)))
+        to = self.center.clock.now_ms() + days * 24 * 60 * MIN
+        self.loop.run_until_complete(self.center.goto(to))
+
+    @invariant()
+    def every_order_received_is_in_memory_or_archived(self):
+        """No id is ever forgotten: a retry of any id received finds it (archived or not)."""
+        state, engine = self.center.state, self.center.engine
+        for _, data in self.center.journal.replay(self.seen_records):
+            for event in decode_record(data).events:
+                if isinstance(event, OrderReceived):
+                    self.received.add(event.order_id)
+        self.seen_records = len(self.center.journal.records)
+        for order_id in self.received:
+            assert order_id in state.orders or engine.archived(order_id) is not None, order_id
+        assert all(engine.archived(o) is None for o in state.orders)  # never both
 
     @precondition(lambda self: self.center.state.orders)
     @rule()
