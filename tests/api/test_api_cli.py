@@ -39,7 +39,7 @@ def test_replay_summarizes_the_journal(tmp_path: Path, capsys: pytest.CaptureFix
     assert "records        3 replayed in" in out
     assert "last event     2026-11-23T09:00:00Z" in out
     assert "agents         1: available 1" in out
-    assert "orders         3: assigned 1, queued 2" in out
+    assert "orders         3 in memory: assigned 1, queued 2; 0 archived" in out
     assert "queues         pre 2" in out
     assert "logout pending 0" in out
 
