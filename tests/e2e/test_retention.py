@@ -4,6 +4,7 @@ across SIGKILL and SIGTERM restarts: its view (archived), its id, a late QA resu
 
 from __future__ import annotations
 
+import random
 import time
 from pathlib import Path
 
@@ -122,3 +123,35 @@ def test_the_stream_is_trimmed_behind_snapshots_into_segments(tmp_path: Path) ->
     finally:
         server.close()
         redis.close()
+
+
+@pytest.mark.skipif(not ON_REDIS, reason="the stream is trimmed on Redis only")
+def test_kill_9_while_trimming_loses_no_acknowledged_order(tmp_path: Path) -> None:
+    segs = tmp_path / "segments"
+    server = Server(tmp_path, extra_args=("--checkpoint-every", "10", "--segments", str(segs)))
+    rng = random.Random(7)
+    acked: list[str] = []
+    try:
+        server.start()
+        admin = server.client(server.admin_key)
+        platform = server.client(make_key(admin, "platform"))
+        put_agent(admin, "a1", capacity=50)
+        login(admin, "a1")
+        for _ in range(4):
+            until = time.monotonic() + rng.uniform(0.5, 2.0)  # snapshots and trims under way
+            while time.monotonic() < until:
+                order_id = f"k{len(acked)}"
+                push(platform, order_id)
+                acked.append(order_id)
+                ok(platform.post(f"/v1/orders/{order_id}/complete"))
+            server.kill9()
+            server.start()
+        for order_id in acked:
+            assert ok(admin.get(f"/v1/orders/{order_id}"))["status"] == "completed", order_id
+        assert list(segs.glob("journal-*.sqlite3")), "no trim happened"
+        server.stop()
+        whole = server.cli("replay", "--segments", str(segs))
+        assert whole.returncode == 0, whole.stderr
+        assert f"orders         {len(acked)} in memory" in whole.stdout, whole.stdout
+    finally:
+        server.close()
