@@ -2,12 +2,15 @@
 
 Pure interval arithmetic over two sorted, non-overlapping lists: the agent's state
 transitions and its shifts. Everything is integer milliseconds, so sums are exact.
+A window starts by bisection in both lists, so a report of this month costs this
+month's transitions and shifts, not the center's whole history.
 Utilization is what workforce-management tools call conformance: time `available`
 inside scheduled shifts divided by scheduled time.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -34,8 +37,10 @@ def state_spans(
     transitions: Sequence[Transition], lo: int, hi: int
 ) -> Iterator[tuple[int, int, str]]:
     """(start, end, state) pieces of [lo, hi); before the first transition the agent is offline."""
-    state, since = OFFLINE, lo
-    for at, new in transitions:
+    first = bisect_right(transitions, lo, key=lambda t: t[0])  # the state at lo: the last before
+    state, since = (transitions[first - 1][1] if first else OFFLINE), lo
+    for k in range(first, len(transitions)):
+        at, new = transitions[k]
         if at >= hi:
             break
         if at > since:
@@ -56,7 +61,14 @@ def split_time(
     """Split [lo, hi) for one agent. Callers clip `hi` to now: the future has no duty."""
     if hi <= lo:
         return TimeSplit(0, 0, 0, 0)
-    window = [(max(s, lo), min(e, hi)) for s, e in shifts if s < hi and lo < e]
+    start_at = max(0, bisect_left(shifts, (lo,)) - 1)  # only the one before lo can reach into it
+    window = []
+    for k in range(start_at, len(shifts)):
+        s, e = shifts[k]
+        if s >= hi:
+            break
+        if lo < e:
+            window.append((max(s, lo), min(e, hi)))
     scheduled = sum(e - s for s, e in window)
     on_duty = away = not_responding = logged_in = 0
     i = 0
