@@ -182,7 +182,9 @@ def restore(fp: dict[str, Any], orders: list[Order] | None = None) -> State:
     }
     state.late = {tuple(k.split(" ", 1)): list(row) for k, row in fp["late"].items()}  # type: ignore[misc]
     state.customers.load(
-        ((c, a, at) for c, a, at in fp["customers"]), state.settings.sticky_window_s * 1000
+        ((c, a, at) for c, a, at in fp["customers"]),
+        state.settings.sticky_window_s * 1000,
+        state.agents,
     )
     state.rearm_timers()
     rebuild_deadlines(state)
