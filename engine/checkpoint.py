@@ -184,7 +184,9 @@ def restore(fp: dict[str, Any], orders: list[Order] | None = None) -> State:
     }
     state.late = {tuple(k.split(" ", 1)): list(row) for k, row in fp["late"].items()}  # type: ignore[misc]
     state.customers.load(
-        ((c, a, at) for c, a, at in fp["customers"]), state.settings.sticky_window_s * 1000
+        ((c, a, at) for c, a, at in fp["customers"]),
+        state.settings.sticky_window_s * 1000,
+        state.agents,
     )
     completed = [o for o in state.orders.values() if o.completed_at is not None]
     completed.sort(key=lambda o: (o.completed_at or 0, o.seq))

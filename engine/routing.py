@@ -1,10 +1,11 @@
 """Applying the router's decisions inside a command: place, serve, release.
 
 The engine's side of router.policy: it looks up what a decision needs (the order's
-preferred agent, its customer's last agent inside the sticky window) by id, O(1),
-and emits the events the policy returns. One rule for every path that routes an
-order again (a logout, a response timeout; later a transfer or a reopen): `place`
-with `avoid`, never the same agent while another eligible agent has room.
+preferred agent by id, its customer's last agent inside the sticky window from
+router.customers, which holds the agent itself), O(1), and emits the events the
+policy returns. One rule for every path that routes an order again (a logout, a
+response timeout; later a transfer or a reopen): `place` with `avoid`, never the
+same agent while another eligible agent has room.
 """
 
 from __future__ import annotations
@@ -21,16 +22,14 @@ def decision(
     state: State, order: Order, now: int, avoid: str | None = None
 ) -> OrderAssigned | OrderQueued:
     """The router's decision for an order being routed, with the two agents it may
-    prefer looked up by id (its preferred agent; its customer's last one in the window)."""
-    agents = state.agents
+    prefer looked up: its preferred agent by id, its customer's last one in the window
+    (with the window off no customer is inside it: no setting read here)."""
     preferred = sticky = None
     if order.preferred_agent_id is not None:
-        preferred = agents.get(order.preferred_agent_id)
-    if order.customer_id is not None and state.settings.sticky_window_s:
-        last = state.customers.agent_of(order.customer_id, now)
-        if last is not None:
-            sticky = agents.get(last)
-    return policy.place(state.index, order, preferred=preferred, sticky=sticky, avoid=avoid)
+        preferred = state.agents.get(order.preferred_agent_id)
+    if order.customer_id is not None:
+        sticky = state.customers.last(order.customer_id, now)
+    return policy.place(state.index, order, preferred, sticky, avoid)
 
 
 def place(ch: Changes, order_id: str, avoid: str | None = None) -> None:

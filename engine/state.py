@@ -233,7 +233,7 @@ def _order_assigned(state: State, e: ev.OrderAssigned, at: int) -> None:
     if settings.response_timeout_s and order.first_response_at is None:
         state.deadlines.set(RESPOND, order.id, at + settings.response_timeout_s * 1000)
     if order.customer_id is not None and settings.sticky_window_s:
-        state.customers.seen(order.customer_id, agent.id, at, settings.sticky_window_s * 1000)
+        state.customers.seen(order.customer_id, agent, at, settings.sticky_window_s * 1000)
 
 
 def _order_queued(state: State, e: ev.OrderQueued, at: int) -> None:
@@ -269,7 +269,7 @@ def _order_completed(state: State, e: ev.OrderCompleted, at: int) -> None:
     state.deadlines.cancel(RESPOND, order.id)
     window_s = state.settings.sticky_window_s
     if order.customer_id is not None and window_s:
-        state.customers.seen(order.customer_id, agent.id, at, window_s * 1000)
+        state.customers.seen(order.customer_id, agent, at, window_s * 1000)
 
 
 def _order_responded(state: State, e: ev.OrderResponded, at: int) -> None:

@@ -43,10 +43,17 @@ class Agent:
         """Slots taken: open orders plus slots in wrap-up."""
         return len(self.open_orders) + len(self.wrap_ends)
 
-    def has_room(self) -> bool:
+    def can_take(self, skill: str | None) -> bool:
+        """Eligible for an order needing `skill` (None: any agent): available, a free slot
+        (wrap-up slots count), the skill. The one statement of the rule: the routing index
+        (through has_room) and the preferred and sticky checks (router.policy) use it, in
+        one call (it is on the routing path of every returning customer)."""
         return (
-            self.state == AVAILABLE and len(self.open_orders) + len(self.wrap_ends) < self.capacity
+            self.state == AVAILABLE
+            and len(self.open_orders) + len(self.wrap_ends) < self.capacity
+            and (skill is None or skill in self.skills)
         )
 
-    def can_take(self, skill: str | None) -> bool:
-        return self.has_room() and (skill is None or skill in self.skills)
+    def has_room(self) -> bool:
+        """Eligible for some order: the agents the routing index holds."""
+        return self.can_take(None)

@@ -37,35 +37,37 @@ from router.order import Order, queue_key
 from router.queue import OrderQueues
 
 
-def _takes(agent: Agent, skill: str | None, avoid: str | None) -> bool:
-    """A chosen agent (preferred, sticky) takes the order: eligible, not handing over.
-    (Agent.can_take spelt out: this is on the routing path of every returning customer.)"""
-    return (
-        agent.state == AVAILABLE
-        and not agent.handing_over
-        and len(agent.open_orders) + len(agent.wrap_ends) < agent.capacity
-        and (skill is None or skill in agent.skills)
-        and agent.id != avoid
-    )
-
-
 def place(
     index: AgentIndex,
     order: Order,
-    *,
     preferred: Agent | None = None,
     sticky: Agent | None = None,
     avoid: str | None = None,
 ) -> OrderAssigned | OrderQueued:
     """Place one order that is being routed: to its preferred agent, then its customer's
     last agent (`sticky`), when eligible; else the best eligible agent (never `avoid`
-    while another has room); else its queue. The engine looks the two agents up by id."""
-    if preferred is not None or sticky is not None:
-        if preferred is not None and _takes(preferred, order.skill, avoid):
-            return OrderAssigned(order.id, preferred.id, BY_PREFERRED)
-        if sticky is not None and _takes(sticky, order.skill, avoid):
-            return OrderAssigned(order.id, sticky.id, BY_STICKY)
-    agent = index.best(order.skill, avoid)
+    while another has room); else its queue. The engine looks the two agents up.
+
+    A chosen agent gets the order when it is not handing over, is not the agent the
+    order was just taken from, and is eligible by the one rule, `Agent.can_take`: the
+    condition is written out for each of the two, not put in a helper, because a call
+    more is a tenth of a sticky decision (bench/RESULTS.md, the assignment lifecycle)."""
+    skill = order.skill
+    if (
+        preferred is not None
+        and not preferred.handing_over
+        and (avoid is None or preferred.id != avoid)
+        and preferred.can_take(skill)
+    ):
+        return OrderAssigned(order.id, preferred.id, BY_PREFERRED)
+    if (
+        sticky is not None
+        and not sticky.handing_over
+        and (avoid is None or sticky.id != avoid)
+        and sticky.can_take(skill)
+    ):
+        return OrderAssigned(order.id, sticky.id, BY_STICKY)
+    agent = index.best(skill, avoid)
     return OrderQueued(order.id) if agent is None else OrderAssigned(order.id, agent.id)
 
 

@@ -54,6 +54,10 @@ def _pct(x: float | None) -> str:
     return "–" if x is None else f"{x:.1%}"
 
 
+def _seconds(x: float | None) -> str:
+    return "–" if x is None else f"{x:.1f}"
+
+
 def _table(report, lang: str) -> str:  # type: ignore[no-untyped-def]
     from rich.console import Console
     from rich.table import Table
@@ -76,23 +80,24 @@ def _table(report, lang: str) -> str:  # type: ignore[no-untyped-def]
         "accuracy",
         "logout_requests",
         "forced_logouts",
+        "avg_first_response_s",
     ):
         table.add_column(t[key], justify="left" if key in ("agent", "team") else "right")
     for r in report.agents:
         table.add_row(  # user text as Text: rich would read "[link=...]" in a str as markup
             Text(shown(r.agent_id)), Text(shown(r.team)), str(r.completed), _money(r.payout_cents),
             f"{r.on_duty_s / 3600:.2f}", _pct(r.utilization), _pct(r.accuracy),
-            str(r.logout_requests), str(r.forced_logouts),
+            str(r.logout_requests), str(r.forced_logouts), _seconds(r.avg_first_response_s),
         )  # fmt: skip
     tot = report.totals
     table.add_section()
     table.add_row(
         t["agents"].format(n=tot.agents), "", str(tot.completed), _money(tot.payout_cents),
         f"{tot.on_duty_s / 3600:.2f}", _pct(tot.utilization), _pct(tot.accuracy),
-        str(tot.logout_requests), str(tot.forced_logouts),
+        str(tot.logout_requests), str(tot.forced_logouts), _seconds(tot.avg_first_response_s),
     )  # fmt: skip
     out = io.StringIO()
-    Console(file=out, width=120, color_system=None).print(table)
+    Console(file=out, width=140, color_system=None).print(table)
     return out.getvalue()
 
 

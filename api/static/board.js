@@ -587,6 +587,7 @@
     if (a.shift_end) label += fmt(S.tileShiftEnd, { time: hhmm(a.shift_end) });
     if (a.near_shift_end) label += S.tileNearEnd;
     if (a.pending_logout_request) label += S.tileRequest;
+    if (a.wrapping) label += fmt(S.tileWrapping, { n: a.wrapping });
     return label;
   }
 
@@ -606,6 +607,7 @@
     const marks = [];
     if (a.near_shift_end) marks.push(el("span", "end", S.markEnd));
     if (a.pending_logout_request) marks.push(el("span", "req", S.markReq));
+    if (a.wrapping) marks.push(el("span", "wrap", S.markWrap));
     if (t.marks.childElementCount !== marks.length || [...t.marks.children].some((m, i) =>
       m.className !== marks[i].className || m.textContent !== marks[i].textContent)) {
       t.marks.replaceChildren(...marks);

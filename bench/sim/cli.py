@@ -42,8 +42,9 @@ the same day for every strategy. --lifecycle adds agents who stop responding
 (2% of the logged-in at any moment, 5-20 min each), a first-response delay per
 agent (10 s on average, inside the handle time), 5 s of wrap-up after each
 completion and returning customers (30% of orders): seatflow then runs with
-its response timeout (60 s), wrap-up and sticky window (1 h) set, and a table
-compares first replies.
+its response timeout (60 s), wrap-up and sticky window (1 h) set, the Asterisk
+and FreeSWITCH models with their wrap-up option (the whole member rests 5 s),
+and a table compares first replies.
 """
 # What each --strategy is (the epilog; tests/sim checks it names every strategy).
 STRATEGY_HELP = {

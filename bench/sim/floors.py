@@ -9,13 +9,16 @@ takes effect at once and leaves open orders with the agent who left.
 
 seatflow runs as configured (`SEATFLOW`): with the lifecycle on (Scenario.lifecycle)
 its response timeout, wrap-up and sticky window are set as the scenario says, and
-each variant turns one of them off. The anchors' models have none of the three.
+each variant turns one of them off. The anchors' models have no response timeout and no
+sticky routing; those with a wrap-up option (bench.sim.strategies) have it set to the
+scenario's wrap-up, as the product's own rule: the whole member rests after a completion.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import heapq
 from collections.abc import Awaitable, Callable, Iterator
 from typing import NamedTuple, Protocol
 
@@ -247,9 +250,14 @@ class ModelFloor:
 
     guarded = False
 
-    def __init__(self, sink: Sink, strategy: Strategy) -> None:
+    def __init__(self, sink: Sink, strategy: Strategy, wrap_up_ms: int = 0) -> None:
         self.sink = sink
         self.strategy = strategy
+        # The product's wrap-up option, if it has one: (end, agent) to come, and each
+        # resting member's end (a later completion moves it).
+        self.wrap_up_ms = wrap_up_ms if strategy.wrap_up_option else 0
+        self.wrap_ends: list[tuple[int, str]] = []
+        self.rest_until: dict[str, int] = {}
         self.agents: dict[str, Agent] = {}
         self.orders: dict[str, Order] = {}
         self.queues = OrderQueues()
@@ -321,10 +329,23 @@ class ModelFloor:
         """The models keep no response times: nothing they decide reads them."""
 
     def next_due(self) -> int | None:
-        return None  # no timers: an order stays with its agent until a person acts
+        """The next wrap-up end; no other timers: an order stays with its agent until a
+        person acts."""
+        return self.wrap_ends[0][0] if self.wrap_ends else None
 
     def fire(self, at: int) -> None:
-        raise RuntimeError("the models have no timers")
+        """Members whose wrap-up time is over are offered orders again."""
+        ends = self.wrap_ends
+        while ends and ends[0][0] <= at:
+            until, agent_id = heapq.heappop(ends)
+            if self.rest_until.get(agent_id) != until:
+                continue  # moved by a later completion
+            del self.rest_until[agent_id]
+            self.strategy.resting.discard(agent_id)
+            agent = self.agents[agent_id]
+            self.strategy.changed(agent, at)
+            if agent.state == AVAILABLE:
+                self._serve(agent, at)
 
     def submit(
         self, order_id: str, skill: str | None, priority: int, at: int, customer: str | None
@@ -339,6 +360,10 @@ class ModelFloor:
         agent = self.agents[order.agent_id or ""]
         order.status, order.completed_at = COMPLETED, at
         del agent.open_orders[order_id]
+        if self.wrap_up_ms:
+            until = self.rest_until[agent.id] = at + self.wrap_up_ms
+            self.strategy.resting.add(agent.id)
+            heapq.heappush(self.wrap_ends, (until, agent.id))
         self.strategy.completed(agent, at)
         self.sink.completed(order_id, at)
         if agent.state == AVAILABLE:
@@ -358,7 +383,9 @@ class ModelFloor:
         return self.agents[agent_id].state
 
     def violations(self, full: bool) -> list[str]:
-        """The same rules the engine's checker applies, where a model can break them."""
+        """The same rules the engine's checker applies, where a model can break them. A
+        member inside its product's wrap-up time has no room (as seatflow's wrap-up
+        slots count in its load)."""
         problems = []
         room: set[str | None] = set()
         for a in self.agents.values():
@@ -366,7 +393,7 @@ class ModelFloor:
                 problems.append(f"agent {a.id!r} is offline but holds {len(a.open_orders)}")
             if len(a.open_orders) > a.capacity:
                 problems.append(f"agent {a.id!r} holds {len(a.open_orders)} > {a.capacity}")
-            if a.has_room():
+            if a.has_room() and a.id not in self.strategy.resting:
                 room.update((None, *a.skills))
         for skill in self.queues.skills():
             if skill in room:

@@ -131,7 +131,7 @@ class Simulation:
         if strategy in SEATFLOW:
             self.floor = EngineFloor(self, T0 - HOUR, keep_journal, SEATFLOW[strategy](s))
         elif strategy in STRATEGIES:
-            self.floor = ModelFloor(self, STRATEGIES[strategy](s.seed))
+            self.floor = ModelFloor(self, STRATEGIES[strategy](s.seed), s.wrap_up_s * 1000)
         else:
             names = ", ".join((*SEATFLOW, *STRATEGIES))
             raise ValueError(f"unknown strategy {strategy!r}; one of {names}")

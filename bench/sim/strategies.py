@@ -10,6 +10,13 @@ Each is a `Strategy` over the simulator's agent records (presence.agent.Agent):
 - Chatwoot's legacy round robin over online agents, with no capacity limit.
 Chat concurrency is given to the telephony anchors as each agent's capacity (a
 member with a free slot is "not in use"); Chatwoot has none.
+
+Wrap-up (`simulate --lifecycle`): the telephony anchors have an option for it, and the
+model sets it to the scenario's wrap-up as seatflow's `wrap_up_s` is set. Theirs is per
+member: after a completion the whole member is offered nothing for that long (Asterisk
+app_queue `wrapuptime`, against the member's last call; FreeSWITCH mod_callcenter's
+agent `wrap-up-time`), where seatflow holds the one slot. Chatwoot has no wrap-up, and
+`no-guard` stands for seatflow's ranking before the lifecycle: neither has the option.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ class Strategy:
 
     name = "base"
     capacity_limit = True
+    wrap_up_option = False  # the product can hold a member back after a completion
 
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed
@@ -46,11 +54,15 @@ class Strategy:
         self.window = 0
         self.completed_count: dict[str, int] = {}
         self.last_completed: dict[str, int] = {}
+        # Members inside their wrap-up time (the floor adds and removes them): no room.
+        self.resting: set[str] = set()
 
     def attach(self, agents: dict[str, Agent], shifts: Shifts, window: int) -> None:
         self.agents, self.shifts, self.window = agents, shifts, window
 
     def has_room(self, agent: Agent) -> bool:
+        if agent.id in self.resting:
+            return False
         if self.capacity_limit:
             return agent.state == AVAILABLE and len(agent.open_orders) < agent.capacity
         return agent.state == AVAILABLE
@@ -128,6 +140,7 @@ class LeastLoad(Ranked):
 
 class LeastRecent(Ranked):
     name = "asterisk-leastrecent"
+    wrap_up_option = True
 
     def key(self, agent: Agent, at: int) -> tuple[object, ...]:
         return (self.last_completed.get(agent.id, 0),)
@@ -135,6 +148,7 @@ class LeastRecent(Ranked):
 
 class FewestCalls(Ranked):
     name = "asterisk-fewestcalls"
+    wrap_up_option = True
 
     def key(self, agent: Agent, at: int) -> tuple[object, ...]:
         return (self.completed_count.get(agent.id, 0),)
@@ -142,6 +156,7 @@ class FewestCalls(Ranked):
 
 class LongestIdle(Ranked):
     name = "freeswitch-longest-idle"
+    wrap_up_option = True
 
     def key(self, agent: Agent, at: int) -> tuple[object, ...]:
         idle_since = max(self.last_completed.get(agent.id, 0), agent.state_since)
@@ -194,10 +209,12 @@ class Rotating(Strategy):
 
 class RoundRobinMemory(Rotating):
     name = "asterisk-rrmemory"
+    wrap_up_option = True
 
 
 class RandomPick(Rotating):
     name = "asterisk-random"
+    wrap_up_option = True
 
     def pick(self, skill: str | None, at: int) -> Agent | None:
         k = ANY if skill is None else skill

@@ -158,6 +158,45 @@ def test_replay_and_payroll_never_pass_terminal_control_or_markup_from_the_journ
     assert "│ [link=http://evil.examp" in table  # the markup shows as text: it did not run
 
 
+def test_the_payroll_table_shows_the_response_kpi_of_the_report_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14: the table has the rows' `avg_first_response_s` (assignment to first reply),
+    "–" for an agent with no first response, and the center's in the totals row."""
+
+    async def seed() -> None:
+        clock = ManualClock(parse_time("2026-11-23T09:00:00Z"))
+        engine = Engine(SqliteJournal.in_dir(tmp_path), clock)
+        await engine.execute(cmd.SetPayrollScheme("2026-11", "CNY", [], [100]))
+        await engine.execute(cmd.UpsertAgent("a1", "Ann", "north", ["pre"], 1))
+        await engine.execute(cmd.UpsertAgent("b1", "Bo", "south", ["pre"], 1))
+        await engine.execute(cmd.Login("a1"))
+        for i, wait_s in enumerate((20, 45)):  # answered 20 s and 45 s after assignment
+            await engine.execute(cmd.SubmitOrders([cmd.NewOrder(f"o{i}", "pre", 0, b"\0" * 16)]))
+            clock.advance(wait_s * 1000)
+            await engine.execute(cmd.RecordResponse(f"o{i}"))
+            await engine.execute(cmd.CompleteOrder(f"o{i}"))
+        await engine.close()
+
+    asyncio.run(seed())
+    for lang, header, total in (
+        ("en", "avg 1st reply s", "2 agents"),
+        ("zh-CN", "平均首响秒", "2 名坐席"),
+    ):
+        assert main(["payroll", "2026-11", "--data", str(tmp_path), "--lang", lang]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        heads = next(line for line in lines if line.startswith("┃")).strip("┃").split("┃")
+        assert heads[-1].strip() == header, heads
+        rows = {
+            cells[0].strip(): [c.strip() for c in cells]
+            for line in lines
+            if line.startswith("│") and (cells := line.strip("│").split("│"))
+        }
+        assert (rows["a1"][2], rows["a1"][-1]) == ("2", "32.5"), rows
+        assert (rows["b1"][2], rows["b1"][-1]) == ("0", "–"), rows
+        assert rows[total][-1] == "32.5", rows
+
+
 def test_serve_refuses_a_short_admin_key_before_it_touches_anything(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -182,6 +182,31 @@ def stop_responding(f: Floor, agent_ids: list[str], timeout_s: int = 10) -> None
     assert set(agent_ids) <= {a["id"] for a in listed}, listed
 
 
+_WRAP_ORDERS = itertools.count(1)
+
+
+def wrap_up(f: Floor, agent_ids: list[str], wrap_up_s: int) -> None:
+    """These agents complete an order each with `wrap_up_s` of wrap-up: one slot more each
+    in wrap-up (`wrapping`) until the clock passes it. The settings are as they were after
+    (a slot keeps the wrap-up in force at its completion), so nobody else's changes. For
+    an agent handing over, the handover window is off while its order is routed to it."""
+    agents = {a["id"]: a for a in ok(f.sup.get("/v1/agents"))["agents"]}
+    window = ok(f.admin.get("/v1/settings"))["stop_new_before_end_s"]
+    handing = set(agent_ids) & set(near_end(f))
+    ok(f.admin.put("/v1/settings", json={"wrap_up_s": wrap_up_s}))
+    if handing:
+        ok(f.admin.put("/v1/settings", json={"stop_new_before_end_s": 0}))
+    for a in agent_ids:
+        order = {"id": f"wrap-{a}-{next(_WRAP_ORDERS)}", "preferred_agent_id": a}
+        view = ok(f.platform.post("/v1/orders", json=order), 201)
+        assert (view["agent_id"], view["routed_by"]) == (a, "preferred"), view
+        ok(f.platform.post(f"/v1/orders/{view['id']}/complete"))
+    ok(f.admin.put("/v1/settings", json={"wrap_up_s": 0, "stop_new_before_end_s": window}))
+    for a in agent_ids:
+        got = ok(f.sup.get(f"/v1/agents/{a}"))["wrapping"]
+        assert got == agents[a]["wrapping"] + 1, (a, got)
+
+
 def open_board(page: Page, base_url: str, key: str, lang: str = "en") -> None:
     page.goto(f"{base_url}/board")
     dialog = page.get_by_role("dialog")

@@ -33,6 +33,7 @@ from .boardkit import (
     tabs,
     tile,
     with_room,
+    wrap_up,
 )
 from .conftest import CHROMIUM, CHROMIUM_ARGS
 from .support import Server, at, future_day, make_key, ok, set_clock
@@ -190,6 +191,37 @@ def test_a_seat_that_stops_responding_shows_it_and_the_header_counts_it(
     ok(floor.admin.post(f"/v1/agents/{agent_id}/available"))
     expect(seat).to_have_attribute("data-state", "available", timeout=UPDATE_MS)
     expect(count).to_have_text(say(lang, "totalNotResponding", n=n - 1))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_seat_in_wrap_up_is_marked_until_its_wrap_up_ends(
+    board: Tabs, floor: Floor, lang: str
+) -> None:
+    """Issue 14: after a completion with `wrap_up_s` the slot stays taken; the seat shows a
+    wrap-up mark (and says so to a screen reader) until the clock passes the wrap-up's end."""
+    page = board.open(1920, 1080, lang=lang)
+    open_live(page, floor, lang)
+    (agent_id,) = with_room(floor, 1)
+    seat = tile(page, agent_id)
+    expect(seat.locator(".wrap")).to_have_count(0)
+    view = ok(floor.sup.get(f"/v1/agents/{agent_id}"))
+    wrap_up(floor, [agent_id], wrap_up_s=5)
+    expect(seat.locator(".wrap")).to_have_text(say(lang, "markWrap"), timeout=UPDATE_MS)
+    expect(seat).to_have_attribute(
+        "aria-label", re.compile(re.escape(say(lang, "tileWrapping", n=1)))
+    )
+    # The wrap-up slot is in the load: the order came and went, its slot stays.
+    expect(seat.locator(".ld")).to_have_text(f"{view['load'] + 1}/{view['capacity']}")
+    assert page.locator(".tile .wrap").count() == 1  # nobody else is wrapping up
+    legend = page.locator(".legend .mark-wrap")
+    expect(legend).to_have_text(say(lang, "markWrap"))
+    expect(page.locator(".legend .mark-wrap + span")).to_have_text(say(lang, "legendWrap"))
+    ok(floor.admin.post("/v1/admin/clock", json={"advance_s": 5}))
+    expect(seat.locator(".wrap")).to_have_count(0, timeout=UPDATE_MS)
+    expect(seat).not_to_have_attribute(
+        "aria-label", re.compile(re.escape(say(lang, "tileWrapping", n=1)))
+    )
+    assert ok(floor.sup.get(f"/v1/agents/{agent_id}"))["wrapping"] == 0
 
 
 def test_approving_a_pending_logout_request_takes_the_agent_offline(

@@ -3,8 +3,9 @@
 Issue 15: the chart's left axis labels were cut off after its first redraw; the END and
 LOGOUT? marks covered a tile's time in state; at 760 px the header overflowed and the
 page scrolled sideways. Each test runs at every width in `boardkit.WIDTHS`, in English and
-in Chinese (longer or wider words: 临下班, 申请下线...), on one 400-seat floor whose tiles show
-every mark: END alone, LOGOUT? alone, and both. The boxes measured are the real font's: the
+in Chinese (longer or wider words: 临下班, 申请下线, 话后...), on one 400-seat floor whose tiles
+show every mark: END alone, LOGOUT? alone, WRAP (issue 14's wrap-up) alone, LOGOUT? with
+WRAP, and all three. The boxes measured are the real font's: the
 machine has a CJK font (`make setup-browser` installs Noto CJK), or Chinese would be boxes.
 
 Set SEATFLOW_BOARD_SHOTS=DIR to save what each width looks like (for a person to look at).
@@ -33,6 +34,7 @@ from .boardkit import (
     tabs,
     tile,
     with_room,
+    wrap_up,
 )
 from .support import Server, ok
 
@@ -40,6 +42,7 @@ pytestmark = pytest.mark.e2e
 
 BOTH = "a010"  # its shift ends at 14:00 (END) and its logout waits for a supervisor (LOGOUT?)
 REQUEST_ONLY = ("a101", "a202")  # mid-shift logout requests
+WRAPPING = (BOTH, REQUEST_ONLY[0], "a030")  # in wrap-up: all three marks, two, WRAP alone
 SHOTS = os.environ.get("SEATFLOW_BOARD_SHOTS")
 
 
@@ -51,7 +54,8 @@ def floor(shared_server: Server) -> Floor:
     for a in (BOTH, *REQUEST_ONLY):
         ok(f.admin.post(f"/v1/agents/{a}/logout"), 202)
     ok(f.admin.post("/v1/agents/a005/away", json={"reason": "coaching"}))
-    stop_responding(f, with_room(f, 3, skip=(BOTH, *REQUEST_ONLY, "a005")))  # their own colour
+    stop_responding(f, with_room(f, 3, skip=(BOTH, *REQUEST_ONLY, "a005", *WRAPPING)))
+    wrap_up(f, list(WRAPPING), wrap_up_s=600)  # the clock stays inside it for the module
     return f
 
 
@@ -117,7 +121,7 @@ _TILE_BOXES = """(ids) => ids.map((id) => {
                  bottom: r.bottom - parseFloat(cs.borderBottomWidth)};
   return {id, inner,
           texts: [...t.querySelectorAll('.id, .st, .ld, .tm')].map(box),
-          marks: [...t.querySelectorAll('.end, .req')].map(box)};
+          marks: [...t.querySelectorAll('.end, .req, .wrap')].map(box)};
 })"""
 
 
@@ -152,9 +156,12 @@ def test_marks_never_cover_a_tiles_figures(
     expect(tile(page, BOTH).locator(".end")).to_have_text(say(lang, "markEnd"))
     for a in REQUEST_ONLY:
         expect(tile(page, a).locator(".req")).to_have_text(say(lang, "markReq"))
+    for a in WRAPPING:
+        expect(tile(page, a).locator(".wrap")).to_have_text(say(lang, "markWrap"))
+    expect(tile(page, BOTH).locator(".marks > *")).to_have_count(3)
     marked = page.evaluate(
         "() => [...document.querySelectorAll('.tile')]"
-        ".filter((t) => t.querySelector('.end, .req')).map((t) => t.dataset.agent)"
+        ".filter((t) => t.querySelector('.end, .req, .wrap')).map((t) => t.dataset.agent)"
     )
     assert BOTH in marked and len(marked) > 20, marked  # every ninth agent ends at 14:00
     if SHOTS:

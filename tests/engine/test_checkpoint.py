@@ -308,6 +308,12 @@ async def test_a_checkpoint_keeps_the_lifecycle_running_as_the_replay_does(make_
     await live.complete("o1")  # a wrap-up slot until 30 s from now
     twin = make_center()
     twin.engine.state = restore(fingerprint(live.state))
+    # The sticky map holds agents: the restored one holds the restored state's own.
+    remembered = list(twin.engine.state.customers.items())
+    assert [c for c, _, _ in remembered] == ["c0", "c1"]
+    for customer, agent_id, _ in remembered:
+        got = twin.engine.state.customers.last(customer, live.state.now)
+        assert got is twin.engine.state.agents[agent_id] is not live.state.agents[agent_id]
     twin.engine.journal.records = list(live.journal.records)
     twin.follower = restore(fingerprint(live.follower))
     twin.seen = live.seen
@@ -319,3 +325,16 @@ async def test_a_checkpoint_keeps_the_lifecycle_running_as_the_replay_does(make_
         assert check(c.state) == []
     assert fingerprint(twin.state) == fingerprint(live.state)
     assert any(a.state == "not_responding" for a in live.state.agents.values())
+
+
+async def test_a_checkpoint_naming_an_unknown_agent_for_a_customer_is_damaged(make_center):
+    center = make_center()
+    await center.lifecycle(sticky_s=3600)
+    await center.agent("a1")
+    await center.login("a1")
+    await center.customer_order("o1", "c-1")
+    fp = fingerprint(center.state)
+    assert fp["customers"] == [["c-1", "a1", center.state.now]]
+    fp["customers"][0][1] = "ghost"
+    with pytest.raises(ValueError, match="customer 'c-1': last agent 'ghost' is unknown"):
+        restore(fp)

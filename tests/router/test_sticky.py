@@ -72,25 +72,47 @@ def test_avoid_goes_to_the_next_best_unless_nobody_else_has_room():
 
 
 def test_the_customer_map_is_bounded_by_the_window():
+    agents, _ = floor(("a1", 0, 2), ("a2", 0, 2))
+    a1, a2 = agents["a1"], agents["a2"]
     c = Customers()
     for i in range(10_000):  # a day of customers, one a second, a 10-minute window
-        c.seen(f"c{i}", "a1", i * 1000, 600_000)
+        c.seen(f"c{i}", a1, i * 1000, 600_000)
         assert len(c) <= 601
+    assert c.last("c9999", 9_999_000) is a1  # the agent itself, no lookup by id
     assert c.agent_of("c9999", 9_999_000) == "a1"
-    assert c.agent_of("c9000", 9_999_000) is None  # 999 s ago: outside
-    c.seen("c9999", "a2", 10_000_000, 600_000)  # touched again: moves to the newest end
+    assert c.last("c9000", 9_999_000) is None  # 999 s ago: outside
+    assert c.agent_of("c9000", 9_999_000) is None
+    c.seen("c9999", a2, 10_000_000, 600_000)  # touched again: moves to the newest end
     assert list(c.items())[-1] == ("c9999", "a2", 10_000_000)
     c.expire(10_000_000, 0)  # the window turned off: nothing is remembered
     assert len(c) == 0
-    c.seen("c1", "a1", 1, 0)
+    c.seen("c1", a1, 1, 0)
     assert len(c) == 0
 
 
 def test_agent_of_is_exact_at_the_window_edge():
+    agents, _ = floor(("a1", 0, 2))
     c = Customers()
-    c.seen("c1", "a1", 1000, HOUR)
+    c.seen("c1", agents["a1"], 1000, HOUR)
     assert c.agent_of("c1", 1000 + HOUR - 1) == "a1"
     assert c.agent_of("c1", 1000 + HOUR) is None
+    c.expire(1000 + HOUR, 2 * HOUR)  # a longer window re-derives the stored ends
+    assert c.last("c1", 1000 + 2 * HOUR - 1) is agents["a1"]
+    assert c.last("c1", 1000 + 2 * HOUR) is None
+
+
+def test_the_map_loads_what_it_gave_and_names_an_unknown_agent():
+    agents, _ = floor(("a1", 0, 2), ("a2", 0, 2))
+    c = Customers()
+    c.seen("c1", agents["a2"], 1000, HOUR)
+    c.seen("c2", agents["a1"], 2000, HOUR)
+    again = Customers()
+    again.load(list(c.items()), HOUR, agents)
+    assert list(again.items()) == [("c1", "a2", 1000), ("c2", "a1", 2000)]
+    assert again.last("c1", 2000) is agents["a2"]
+    with pytest.raises(ValueError, match="customer 'c3': last agent 'a9' is unknown"):
+        again.load([("c3", "a9", 1000)], HOUR, agents)
+    assert list(again.items()) == [("c1", "a2", 1000), ("c2", "a1", 2000)]  # unchanged
 
 
 # -- on the engine ---------------------------------------------------------------------

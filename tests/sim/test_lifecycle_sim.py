@@ -7,10 +7,11 @@ import dataclasses
 
 import pytest
 
-from bench.sim.floors import EngineFloor
+from bench.sim.floors import EngineFloor, ModelFloor
 from bench.sim.metrics import summary
 from bench.sim.run import simulate
-from bench.sim.scenario import Scenario, arrivals, plan
+from bench.sim.scenario import AgentPlan, Scenario, arrivals, plan
+from bench.sim.strategies import STRATEGIES
 from engine.events import decode_record
 from engine.fingerprint import digest
 from engine.invariants import apply_checked
@@ -85,3 +86,70 @@ def test_the_lifecycle_leaves_the_rest_of_the_day_as_it_was():
         returning += a.customer in seen
         seen.add(a.customer)
     assert 0.3 < returning / len(mine) < 0.45
+
+
+class Seen:
+    """What a floor reports, in order (the simulator's side of the seam)."""
+
+    def __init__(self) -> None:
+        self.log: list[tuple[str, str, int]] = []
+
+    def assigned(self, order_id: str, agent_id: str, at: int) -> None:
+        self.log.append(("assigned", order_id, at))
+
+    def released(self, order_id: str, at: int) -> None:
+        self.log.append(("released", order_id, at))
+
+    def completed(self, order_id: str, at: int) -> None:
+        self.log.append(("completed", order_id, at))
+
+    def agent_state(self, agent_id: str, state: str, at: int) -> None:
+        pass
+
+    def requested(self, agent_id: str, request_id: str, at: int) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("strategy", "rests"),
+    [
+        ("asterisk-rrmemory", True),  # app_queue wrapuptime: against the member's last call
+        ("asterisk-leastrecent", True),
+        ("asterisk-fewestcalls", True),
+        ("asterisk-random", True),
+        ("freeswitch-longest-idle", True),  # mod_callcenter's agent wrap-up-time
+        ("chatwoot-round-robin", False),  # no such option
+        ("no-guard", False),  # seatflow's ranking before the lifecycle
+    ],
+)
+def test_an_anchor_with_a_wrap_up_option_rests_the_whole_member_after_a_completion(
+    strategy: str, rests: bool
+):
+    seen = Seen()
+    floor = ModelFloor(seen, STRATEGIES[strategy](0), wrap_up_ms=20_000)
+    floor.setup([AgentPlan("a1", ("pre",), 2, "t", ((0, 10**9),))], 0)
+    floor.login("a1", 0)
+    floor.submit("o1", "pre", 0, 1_000, None)
+    floor.complete("o1", 5_000)
+    floor.submit("o2", "pre", 0, 6_000, None)  # one slot free all along
+    if not rests:
+        assert seen.log[-1] == ("assigned", "o2", 6_000)
+        assert floor.next_due() is None
+        return
+    assert seen.log[-1] == ("completed", "o1", 5_000)  # o2 waits: the member rests
+    assert floor.violations(True) == []  # resting is the product's rule, not a lapse
+    assert floor.next_due() == 25_000
+    floor.fire(24_999)
+    assert seen.log[-1] == ("completed", "o1", 5_000)
+    floor.fire(25_000)
+    assert seen.log[-1] == ("assigned", "o2", 25_000)
+    assert floor.next_due() is None
+    floor.submit("o3", "pre", 0, 26_000, None)  # both slots taken now
+    floor.complete("o2", 30_000)  # rests until 50 s ...
+    floor.complete("o3", 40_000)  # ... then until 60 s: the later completion counts
+    floor.submit("o4", "pre", 0, 41_000, None)
+    floor.fire(50_000)
+    assert seen.log[-1] == ("completed", "o3", 40_000)
+    assert floor.next_due() == 60_000
+    floor.fire(60_000)
+    assert seen.log[-1] == ("assigned", "o4", 60_000)
