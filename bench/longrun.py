@@ -16,7 +16,8 @@ month. Then, alternating the two copies, it times in fresh processes: start-up a
 and the bytes each part of the state holds (tracemalloc). Medians of `--repeat` runs.
 summary.json and longrun.png go to `--out`.
 
-`start DIR` and `sizes DIR` are the fresh-process parts, printing JSON.
+`start DIR` and `sizes DIR` are the fresh-process parts, printing JSON; `reports DIR`
+times the reads whose cost may follow history on a kept copy (for A/B runs).
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ from engine.checkpoint_files import Checkpointer, CheckpointFiles
 from engine.clock import ManualClock
 from engine.core import Engine
 from engine.payroll.kernel import warm
-from engine.payroll.report import payroll_report
+from engine.payroll.report import payroll_report, utilization_report
+from engine.reports import utilization_today
 from engine.sqlite_journal import JOURNAL_FILE, SqliteJournal
 from engine.state import State
 from presence.roster import Roster
@@ -324,6 +326,34 @@ def start(data: Path, full: bool) -> dict[str, Any]:
     return out
 
 
+def reports(data: Path, repeat: int) -> dict[str, Any]:
+    """Reads whose cost may follow history (time accounting walks transitions and shifts):
+    the open month's payroll, the last day's utilization report, and the board's
+    utilization today for every agent, on a recovered state; median ms of `repeat`."""
+    engine = Engine(SqliteJournal.in_dir(data), ManualClock(0))
+    checkpoint_files.recover(engine, CheckpointFiles(data))
+    st, now = engine.state, engine.state.now
+    day = st.tallies.days.ordinal(now - 1)
+    month = month_text(date.fromordinal(day).replace(day=1))
+    lo, hi = st.tallies.days.start(day), st.tallies.days.start(day + 1)
+    agents = sorted(st.agents)
+    reads: dict[str, Callable[[], object]] = {
+        f"payroll {month} (open)": lambda: payroll_report(st, month, now),
+        "utilization, last day, all agents": lambda: utilization_report(st, lo, hi, now),
+        "board: utilization_today x agents": lambda: [utilization_today(st, a) for a in agents],
+    }
+    out = {}
+    for name, read in reads.items():
+        runs = []
+        for _ in range(repeat):
+            t = time.perf_counter()
+            read()
+            runs.append(time.perf_counter() - t)
+        out[name] = round(statistics.median(runs) * 1e3, 2)
+    asyncio.run(engine.close())
+    return out
+
+
 def _drop(state: State, part: str) -> None:
     if part == "orders":
         state.orders, state.done = {}, type(state.done)()
@@ -438,16 +468,20 @@ def main() -> None:
     r.add_argument("--full-replay", action="store_true", help="also time start-up with none")
     r.add_argument("--data", type=Path, default=Path("/tmp/sf-longrun"))
     r.add_argument("--out", type=Path, help="where summary.json and longrun.png go")
-    for name in ("start", "sizes"):
+    for name in ("start", "sizes", "reports"):
         s = sub.add_parser(name)
         s.add_argument("data", type=Path)
         s.add_argument("--full", action="store_true")
+        s.add_argument("--repeat", type=int, default=11)
     args = p.parse_args()
     if args.what == "start":
         print(json.dumps(start(args.data, args.full)))
         return
     if args.what == "sizes":
         print(json.dumps(sizes(args.data)))
+        return
+    if args.what == "reports":
+        print(json.dumps(reports(args.data, args.repeat)))
         return
     if not 1 <= args.baseline_day < args.days:
         p.error(f"--baseline-day {args.baseline_day} must be 1..{args.days - 1}")
