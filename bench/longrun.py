@@ -328,17 +328,19 @@ def start(data: Path, full: bool) -> dict[str, Any]:
 
 def reports(data: Path, repeat: int) -> dict[str, Any]:
     """Reads whose cost may follow history (time accounting walks transitions and shifts):
-    the open month's payroll, the last day's utilization report, and the board's
+    the payroll of the last day's month computed afresh (as the month's close or an open
+    month's report computes it), the last day's utilization report, and the board's
     utilization today for every agent, on a recovered state; median ms of `repeat`."""
     engine = Engine(SqliteJournal.in_dir(data), ManualClock(0))
     checkpoint_files.recover(engine, CheckpointFiles(data))
     st, now = engine.state, engine.state.now
     day = st.tallies.days.ordinal(now - 1)
     month = month_text(date.fromordinal(day).replace(day=1))
+    st.closed_months.pop(month, None)  # computed as its close computes it, not the frozen copy
     lo, hi = st.tallies.days.start(day), st.tallies.days.start(day + 1)
     agents = sorted(st.agents)
     reads: dict[str, Callable[[], object]] = {
-        f"payroll {month} (open)": lambda: payroll_report(st, month, now),
+        f"payroll {month}, computed": lambda: payroll_report(st, month, now),
         "utilization, last day, all agents": lambda: utilization_report(st, lo, hi, now),
         "board: utilization_today x agents": lambda: [utilization_today(st, a) for a in agents],
     }
