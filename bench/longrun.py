@@ -150,10 +150,13 @@ def use_variant(snap: Path, variant: str) -> None:
 
 
 def time_live_payroll(engine: Engine, repeat: int) -> dict[str, Any]:
-    """The live report (payroll_report on the live state) of the open month and of the
-    last closed month, median ms."""
+    """The live report (payroll_report on the live state) of the last day's month, if
+    still open, and of the last closed month, median ms."""
     st, now = engine.state, engine.now()
-    months = {"open": month_text(date.fromordinal(st.tallies.days.ordinal(now - 1)).replace(day=1))}
+    months = {}
+    current = month_text(date.fromordinal(st.tallies.days.ordinal(now - 1)).replace(day=1))
+    if current not in st.closed_months:  # the last day's month, unless it just closed
+        months["open"] = current
     if st.closed_months:
         months["closed"] = max(st.closed_months)
     out: dict[str, Any] = {}
@@ -346,7 +349,7 @@ def reports(data: Path, repeat: int) -> dict[str, Any]:
         # What the board's utilization_today reads for every agent, late in the last day.
         "board: the day's time of every agent": lambda: [agent_time(st, a, lo, hi) for a in agents],
     }
-    out = {}
+    out: dict[str, Any] = {}
     for name, read in reads.items():
         runs = []
         for _ in range(repeat):
