@@ -515,3 +515,49 @@ def test_split_time_properties(transitions, shift_list, window) -> None:
     assert left.away_ms + right.away_ms == whole.away_ms
     assert left.outside_schedule_ms + right.outside_schedule_ms == whole.outside_schedule_ms
     assert_tiles(list(state_spans(transitions, lo, hi)), lo, hi)
+
+
+# -- cost follows the window, not the history ----------------------------------------------
+
+
+class Counted(list):  # type: ignore[type-arg]
+    """A list that counts the items read from it (by index or by iteration)."""
+
+    reads = 0
+
+    def __getitem__(self, i):  # type: ignore[no-untyped-def]
+        got = super().__getitem__(i)
+        Counted.reads += len(got) if isinstance(i, slice) else 1
+        return got
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        for x in super().__iter__():
+            Counted.reads += 1
+            yield x
+
+
+def years(days: int) -> tuple[list[Transition], list[Span]]:
+    """An agent's history: a day shift every day, two breaks in each."""
+    a_day = tr(
+        "07:55 available", "10:00 away", "10:15 available", "13:00 away", "13:30 available",
+        "16:05 offline",
+    )  # fmt: skip
+    out = [(at + d * DAY, s) for d in range(days) for at, s in a_day]
+    return out, [(t("08:00") + d * DAY, t("16:00") + d * DAY) for d in range(days)]
+
+
+@pytest.mark.parametrize(("days", "day"), [(30, 29), (3 * 365, 3 * 365 - 1), (3 * 365, 10)])
+def test_a_days_window_reads_that_day_whatever_came_before(days: int, day: int) -> None:
+    """A day's utilization (today's, or one long past) after years of history reads that
+    day's transitions and shift (and a bisection's worth), and answers what it answers
+    with no history around it."""
+    history, shift_list = years(days)
+    lo, hi = t("00:00") + day * DAY, t("00:00+1") + day * DAY
+    Counted.reads = 0
+    got = split_time(Counted(history), Counted(shift_list), lo, hi)
+    alone = split_time(history[6 * day : 6 * day + 6], shift_list[day : day + 1], lo, hi)
+    assert got == alone
+    assert got == TimeSplit(8 * HOUR, 7 * HOUR + 15 * MIN, 45 * MIN, 10 * MIN)
+    # The window (6 transitions, 1 shift), two bisections into each list; walking from
+    # the first transition and shift read 7 * days items.
+    assert Counted.reads <= 10 + 2 * ((6 * days).bit_length() + days.bit_length()), Counted.reads
