@@ -78,7 +78,7 @@ def fill_archive(data: Path, rows: int, seed: int = 7) -> dict[str, Any]:
     rng = random.Random(seed)
     db = sqlite3.connect(data / JOURNAL_FILE, isolation_level=None)
     had = db.execute("SELECT count(*) FROM archive").fetchone()[0]
-    if had == rows:
+    if had == rows and rows:
         db.close()
         return {"rows": had, "reused": True} | _size(data)
     if had:

@@ -390,7 +390,7 @@ class Floor:
 async def drive(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     steps = [float(x) for x in args.steps.split(",")]
     report: dict[str, Any] = {
-        "args": vars(args) | {"out": str(args.out)},
+        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "machine": {"nproc": os.cpu_count(), "python": sys.version.split()[0]},
     }
     if not args.no_noop:
