@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.load.burst [--seats 400] [--steps 500,1000,2000,3000,4000,5000]
         [--step-s 10] [--conns 128] [--shift-change-s 60] [--out bench/results/burst.json]
-        [--redis | --both] [--processes 1] [--no-noop]
+        [--redis | --both] [--processes 1] [--no-noop] [--data-from DIR] [--uuid-ids]
 
 1. Starts `seatflow serve` (real clock, a fresh data dir, SQLite journal with group
    commit) and the no-op app (bench/load/noop.py) as two uvicorn processes on free
@@ -26,6 +26,12 @@ phase reports the redis-server's CPU per order too. `--both` runs SQLite then Re
 the same invocation, for a same-run ratio (`redis_vs_sqlite`). `--processes 2` puts two
 server processes on the Redis center (the first started owns it, the second forwards
 its commands to it), the connections split round-robin between them.
+
+`--data-from DIR` starts the SQLite server on a copy of a prepared data dir instead of
+an empty one (e.g. a journal whose archive holds millions of orders past retention:
+bench/archive_lookup.py), and `--uuid-ids` sends random 32-hex-digit order ids instead
+of sequential ones (b00000001, ...), so each new id's archive lookup lands anywhere in
+that archive's index rather than always at its end.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ import json
 import os
 import random
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -91,11 +98,20 @@ def start_seatflow(
     redis_url: str | None = None,
     center: str = CENTER,
     port: int | None = None,
+    profile: Path | None = None,
+    pythonpath: str | None = None,
 ) -> Proc:
-    """`seatflow serve` on SQLite in `data`, or on the center in Redis at `redis_url`."""
+    """`seatflow serve` on SQLite in `data`, or on the center in Redis at `redis_url`;
+    under cProfile writing `profile` at its (graceful) stop, if given; with `pythonpath`
+    as its PYTHONPATH (another tree's code: an A/B), if given."""
     port = port or free_port()
     env = {**os.environ, "SEATFLOW_ADMIN_KEY": admin_key}
+    if pythonpath is not None:
+        env["PYTHONPATH"] = pythonpath
     args = [SEATFLOW, "serve", "--host", HOST, "--port", str(port), "--data", str(data)]
+    if profile is not None:
+        # -P: not the working directory first on sys.path (it would shadow `pythonpath`)
+        args = [sys.executable, "-P", "-m", "cProfile", "-o", str(profile), *args]
     if redis_url is not None:
         args += ["--redis", redis_url, "--center", center]
     with open(log, "ab") as out:
@@ -206,16 +222,22 @@ class Pusher:
         seed: int,
         pids: list[int],
         redis_pid: int | None = None,
+        uuid_ids: bool = False,
     ) -> None:
         self.ports, self.key, self.path, self.n, self.pids = ports, key, path, conns, pids
         self.redis_pid = redis_pid
         self.rng = random.Random(seed)
+        # Its own generator: the bodies are the same whichever ids are sent.
+        self.uuids = random.Random(seed + 1) if uuid_ids else None
         self.acked: list[str] = []
         self.seq = 0
 
     def _next(self) -> tuple[str, bytes]:
         self.seq += 1
-        order_id = f"b{self.seq:08d}"
+        if self.uuids is None:
+            order_id = f"b{self.seq:08d}"
+        else:
+            order_id = f"{self.uuids.getrandbits(128):032x}"
         return order_id, order_body(order_id, self.rng)
 
     async def run(self, step: Step) -> None:
@@ -368,7 +390,7 @@ class Floor:
 async def drive(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     steps = [float(x) for x in args.steps.split(",")]
     report: dict[str, Any] = {
-        "args": vars(args) | {"out": str(args.out)},
+        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "machine": {"nproc": os.cpu_count(), "python": sys.version.split()[0]},
     }
     if not args.no_noop:
@@ -405,6 +427,8 @@ async def seatflow_phase(
     admin_key = secrets.token_urlsafe(24)
     redis: RedisProc | None = start_redis(work / "redis") if store == "redis" else None
     data = work / "data" if store == "sqlite" else work / f"data-{store}"
+    if store == "sqlite" and args.data_from is not None:
+        shutil.copytree(args.data_from, data)
     servers: list[Proc] = []
     try:
         for i in range(args.processes if redis is not None else 1):  # the first one owns
@@ -428,6 +452,7 @@ async def seatflow_phase(
             args.seed,
             [s.proc.pid for s in servers],
             None if redis is None else redis.pid,
+            args.uuid_ids,
         )
         sf_steps = [Step(f"{r:g}/s", r, args.step_s) for r in steps]
         sf_steps.append(Step("saturation", None, args.step_s))
@@ -547,9 +572,23 @@ def main(argv: list[str] | None = None) -> int:
         help="server processes on the Redis center, connections round-robin",
     )
     p.add_argument("--no-noop", action="store_true", help="skip the no-op baseline")
+    p.add_argument(
+        "--data-from",
+        type=Path,
+        metavar="DIR",
+        help="SQLite: start on a copy of this data dir (a prepared archive), not an empty one",
+    )
+    p.add_argument(
+        "--uuid-ids", action="store_true", help="random 32-hex-digit order ids, not b00000001.."
+    )
     args = p.parse_args(argv)
     if args.processes != 1 and not (args.redis or args.both):
         p.error("--processes needs --redis or --both (one SQLite data dir has one writer)")
+    if args.data_from is not None:
+        if args.redis:
+            p.error("--data-from is a SQLite data dir: not with --redis")
+        if not (args.data_from / "journal.sqlite3").is_file():
+            p.error(f"--data-from {args.data_from}: no journal.sqlite3 in it")
     with tempfile.TemporaryDirectory(prefix="seatflow-burst-") as tmp:
         report = asyncio.run(drive(args, Path(tmp)))
     text = json.dumps(report, indent=1)
