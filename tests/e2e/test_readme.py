@@ -179,5 +179,6 @@ def check_payroll(done: subprocess.CompletedProcess[str]) -> None:
 
 def check_replay(done: subprocess.CompletedProcess[str]) -> None:
     assert done.returncode == 0, done.stderr
-    assert "orders         2: completed 1, queued 1" in done.stdout, done.stdout
+    orders = "orders         2 in memory: completed 1, queued 1; 0 archived"
+    assert orders in done.stdout, done.stdout
     assert "agents         2: offline 2" in done.stdout, done.stdout
