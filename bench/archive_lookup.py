@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import sqlite3
 import statistics
@@ -33,6 +32,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from bench.report import emit
 from engine.archive import encode_order
 from engine.sqlite_journal import JOURNAL_FILE, SqliteJournal, private_dir
 from router.order import COMPLETED, Order
@@ -175,11 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         str(rows): measure(args.dir, rows, args.lookups, args.repeat)
         for rows in (int(r) for r in args.rows.split(","))
     }
-    text = json.dumps(report, indent=1)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
-    print(text)
+    emit(report, args.out)
     return 0
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import tempfile
 import time
@@ -34,6 +33,7 @@ from redis.exceptions import RedisError
 
 from bench.load.burst import cpu_s
 from bench.load.redis_proc import start_redis
+from bench.report import emit
 from engine.redis_backend.config import connect
 
 KEY = "bench:archive"
@@ -129,11 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         medians = {k: round(statistics.median(r[k] for r in ok), 1) for k in ok[0]} if ok else {}
         report[mode] = medians
         report[mode]["errors"] = [r["error"] for r in results if "error" in r]
-    text = json.dumps(report, indent=1)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
-    print(text)
+    emit(report, args.out)
     return 0
 
 

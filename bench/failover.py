@@ -47,6 +47,7 @@ import redis
 from bench.load.burst import HOST, Proc, free_port, start_seatflow
 from bench.load.client import Conn, HttpError
 from bench.load.redis_proc import RedisProc, start_redis
+from bench.report import emit
 from engine.events import OrderReceived, decode_record
 from engine.redis_backend.keys import Keys
 
@@ -336,9 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         with tempfile.TemporaryDirectory(prefix="seatflow-failover-") as tmp:
             report = asyncio.run(drive(args, Path(tmp)))
-    text = json.dumps(report, indent=1)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
+    emit(report, args.out, show=False)
     f = report["failover_s"]
     print(f"failover over {f['n']} kills: min {f['min']:.3f} s, median {f['median']:.3f} s, "
           f"p90 {f['p90']:.3f} s, max {f['max']:.3f} s; lost {report['check']['lost']} of "

@@ -10,7 +10,18 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
+
+
+def emit(report: dict[str, Any], out: Path | None, *, show: bool = True) -> None:
+    """A benchmark's JSON report: written to `out` (its folder made) and printed."""
+    text = json.dumps(report, indent=1)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+    if show:
+        print(text)
 
 
 def _fmt(seconds: float) -> str:

@@ -55,6 +55,7 @@ from typing import Any
 
 from bench.load.client import Conn, HttpError
 from bench.load.redis_proc import RedisProc, free_port, start_redis
+from bench.report import emit
 
 HOST = "127.0.0.1"
 SEATFLOW = str(Path(sys.executable).parent / "seatflow")
@@ -591,11 +592,7 @@ def main(argv: list[str] | None = None) -> int:
             p.error(f"--data-from {args.data_from}: no journal.sqlite3 in it")
     with tempfile.TemporaryDirectory(prefix="seatflow-burst-") as tmp:
         report = asyncio.run(drive(args, Path(tmp)))
-    text = json.dumps(report, indent=1)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
-    print(text)
+    emit(report, args.out)
     return 0
 
 

@@ -49,6 +49,7 @@ from bench.load.burst import (
     start_seatflow,
 )
 from bench.load.redis_proc import RedisProc, start_redis
+from bench.report import emit
 
 LUA = Path(__file__).with_name("wrk_orders.lua")
 
@@ -280,11 +281,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--conns must be at least --threads (wrk gives each thread conns/threads)")
     with tempfile.TemporaryDirectory(prefix="seatflow-wrk-") as tmp:
         report = drive(args, Path(tmp))
-    text = json.dumps(report, indent=1)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
-    print(text)
+    emit(report, args.out)
     return 0
 
 

@@ -595,8 +595,7 @@ async def load_engine(client: Redis, keys: Keys, clock: Clock) -> tuple[Engine, 
     if got is not None:
         engine.last_seq, engine.state = got
     from_seq = engine.last_seq
-    head: Any = await client.xrange(keys.journal, count=1)
-    first = int(head[0][0].decode().partition("-")[2]) if head else 1
+    first = await stream.first_seq(client, keys) or 1
     if first > engine.last_seq + 1:
         raise JournalError(
             f"records {engine.last_seq + 1}..{first - 1} were trimmed from the stream into journal "

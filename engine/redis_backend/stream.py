@@ -25,13 +25,13 @@ Pending = tuple[bytes, "asyncio.Future[int]", Rows]
 MAX_BATCH = 1000  # records per APPEND: bounds one script's time inside Redis
 
 
-def _seq(entry_id: bytes | str) -> int:
+def entry_seq(entry_id: bytes | str) -> int:
     text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
     return int(text.partition("-")[2])
 
 
 def _entries(raw: list[Any]) -> Entries:
-    return [(_seq(entry_id), fields[b"r"]) for entry_id, fields in raw]
+    return [(entry_seq(entry_id), fields[b"r"]) for entry_id, fields in raw]
 
 
 async def read_after(client: Redis, keys: Keys, after: int, count: int = 5000) -> Entries:
@@ -46,9 +46,15 @@ async def tail(client: Redis, keys: Keys, after: int, block_ms: int, count: int 
     return _entries(raw[0][1]) if raw else []
 
 
+async def first_seq(client: Redis, keys: Keys) -> int:
+    """The seq the stream starts at (after trimming, engine.redis_backend.trim), 0 if empty."""
+    head: Any = await client.xrange(keys.journal, count=1)
+    return entry_seq(head[0][0]) if head else 0
+
+
 async def last_seq(client: Redis, keys: Keys) -> int:
     top: Any = await client.xrevrange(keys.journal, count=1)
-    return _seq(top[0][0]) if top else 0
+    return entry_seq(top[0][0]) if top else 0
 
 
 class Fenced(JournalError):

@@ -32,6 +32,7 @@ import redis
 
 from engine import segments
 from engine.redis_backend.keys import Keys
+from engine.redis_backend.stream import entry_seq
 
 log = logging.getLogger("seatflow.redis")
 
@@ -51,13 +52,9 @@ return 1
 TRIMMED, FENCED, MOVED = 1, -1, -2
 
 
-def _seq(entry_id: bytes) -> int:
-    return int(entry_id.decode().partition("-")[2])
-
-
 def first_seq(client: redis.Redis, keys: Keys) -> int:
     head: Any = client.xrange(keys.journal, count=1)
-    return _seq(head[0][0]) if head else 0
+    return entry_seq(head[0][0]) if head else 0
 
 
 def move_before(
@@ -73,7 +70,7 @@ def move_before(
         raw: Any = client.xrange(keys.journal, min=f"0-{after + 1}", max=f"0-{seq - 1}", count=READ)
         if not raw:
             break
-        records += [(_seq(entry_id), fields[b"r"]) for entry_id, fields in raw]
+        records += [(entry_seq(entry_id), fields[b"r"]) for entry_id, fields in raw]
         after = records[-1][0]
     if not records or records[-1][0] != seq - 1:
         raise segments.SegmentError(f"the stream lacks records {first}..{seq - 1}")
