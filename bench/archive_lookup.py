@@ -1,7 +1,7 @@
 """The archive lookup every new order's intake makes, at archive sizes a center reaches.
 
     .venv/bin/python -m bench.archive_lookup [--rows 0,1000000,5000000] [--lookups 20000]
-        [--repeat 7] [--dir /tmp/sf-archive]
+        [--repeat 7] [--dir /tmp/sf-archive] [--per-turn K]
 
 Intake asks the archive (engine.archive) about each id not in memory, so an archived
 id stays taken: on SQLite one primary-key SELECT in the journal file
@@ -117,17 +117,35 @@ def _size(data: Path) -> dict[str, float]:
     return {"file_mb": round((data / JOURNAL_FILE).stat().st_size / 1e6, 1)}
 
 
-def time_lookups(data: Path, ids: list[str]) -> float:
-    """ns per `archived()` call over `ids`, on a journal opened for this round."""
+def time_lookups(data: Path, ids: list[str], per_turn: int = 0) -> float:
+    """ns per `archived()` call over `ids`, on a journal opened for this round.
+
+    `per_turn` 0: called with no event loop (each SELECT its own read transaction, as a
+    command-line read does). Else as the server calls it: `per_turn` lookups in each
+    loop turn, then a record appended and committed (untimed), as intake does."""
     journal = SqliteJournal(data / JOURNAL_FILE)
-    try:
-        archived = journal.archived
-        start = time.perf_counter_ns()
-        for order_id in ids:
-            archived(order_id)
-        return (time.perf_counter_ns() - start) / len(ids)
-    finally:
-        asyncio.run(journal.close())
+    archived = journal.archived
+    if not per_turn:
+        try:
+            start = time.perf_counter_ns()
+            for order_id in ids:
+                archived(order_id)
+            return (time.perf_counter_ns() - start) / len(ids)
+        finally:
+            asyncio.run(journal.close())
+
+    async def turns() -> float:
+        spent = 0
+        for k in range(0, len(ids), per_turn):
+            start = time.perf_counter_ns()
+            for order_id in ids[k : k + per_turn]:
+                archived(order_id)
+            spent += time.perf_counter_ns() - start
+            await journal.append(b"r")
+        await journal.close()
+        return spent / len(ids)
+
+    return asyncio.run(turns())
 
 
 def sample_hits(data: Path, n: int, seed: int) -> list[str]:
@@ -139,17 +157,17 @@ def sample_hits(data: Path, n: int, seed: int) -> list[str]:
     return random.Random(seed).sample(ids, min(n, len(ids)))
 
 
-def measure(root: Path, rows: int, lookups: int, repeat: int) -> dict[str, Any]:
+def measure(root: Path, rows: int, lookups: int, repeat: int, per_turn: int) -> dict[str, Any]:
     data = root / f"archive-{rows}"
     filled = fill_archive(data, rows)
     rng = random.Random(rows + 1)
     misses, hits = [], []
     hit_ids = sample_hits(data, lookups, rows + 2) if rows else []
     for _ in range(repeat):
-        misses.append(time_lookups(data, [new_id(rng) for _ in range(lookups)]))
+        misses.append(time_lookups(data, [new_id(rng) for _ in range(lookups)], per_turn))
         if hit_ids:
             rng.shuffle(hit_ids)
-            hits.append(time_lookups(data, hit_ids))
+            hits.append(time_lookups(data, hit_ids, per_turn))
     return filled | {
         "miss_ns_median": round(statistics.median(misses)),
         "miss_ns_first_round": round(misses[0]),
@@ -169,10 +187,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lookups", type=int, default=20_000)
     p.add_argument("--repeat", type=int, default=7)
     p.add_argument("--dir", type=Path, default=Path("/tmp/sf-archive"))
+    p.add_argument(
+        "--per-turn", type=int, default=0,
+        help="lookups per event-loop turn, each turn ending in a commit (0: no loop)",
+    )  # fmt: skip
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
     report = {
-        str(rows): measure(args.dir, rows, args.lookups, args.repeat)
+        str(rows): measure(args.dir, rows, args.lookups, args.repeat, args.per_turn)
         for rows in (int(r) for r in args.rows.split(","))
     }
     emit(report, args.out)

@@ -90,6 +90,9 @@ class SqliteJournal:
         self._rows: list[tuple[str, bytes]] = []
         self._waiters: list[asyncio.Future[int]] = []
         self._commit_scheduled = False
+        # Archive lookups this loop turn, and whether they share a read transaction.
+        self._reads_this_turn = 0
+        self._reading = False
         self._error: BaseException | None = None
         self.commits = 0
 
@@ -108,8 +111,33 @@ class SqliteJournal:
         return None if row is None else bytes(row[0])
 
     def archived(self, order_id: str) -> bytes | None:
+        """The archive row of an order. Every new order asks, so under load a loop turn's
+        lookups share one read transaction: outside one, each SELECT takes and drops a WAL
+        read mark (two fcntl locks) of its own (bench/RESULTS.md, issue 12 hot path). Rows
+        written after it began are not missed: the engine holds them in `archive.Recent`."""
+        self._share_read()
         row = self._db.execute("SELECT data FROM archive WHERE id = ?", (order_id,)).fetchone()
         return None if row is None else bytes(row[0])
+
+    def _share_read(self) -> None:
+        """From a turn's second lookup on, open the turn's read transaction (one lookup
+        alone would pay BEGIN and COMMIT for nothing)."""
+        if self._reads_this_turn == 1 and not self._db.in_transaction:
+            self._db.execute("BEGIN")
+            self._reading = True
+        elif self._reads_this_turn == 0:
+            try:
+                asyncio.get_running_loop().call_soon(self._end_read)
+            except RuntimeError:  # no loop (a command-line read): each its own transaction
+                return
+        self._reads_this_turn += 1
+
+    def _end_read(self) -> None:
+        """End the turn's read transaction, so the WAL can be checkpointed behind it."""
+        self._reads_this_turn = 0
+        if self._reading:
+            self._reading = False
+            self._db.execute("COMMIT")
 
     def moved_out(self) -> list[Segment]:
         """The segments moved out of this journal, in order (the first records of history)."""
@@ -131,6 +159,7 @@ class SqliteJournal:
                 f"({self.first}..{self._last}) and leave its last one"
             )
         db = self._db
+        self._end_read()
         db.execute("BEGIN IMMEDIATE")
         try:
             db.execute("DELETE FROM journal WHERE seq <= ?", (segment.last,))
@@ -200,6 +229,7 @@ class SqliteJournal:
 
     def _write(self, first: int, batch: list[bytes], rows: Rows = ()) -> None:
         db = self._db
+        self._end_read()  # a read of this turn began before the commit: the write sees all
         db.execute("BEGIN")
         try:
             db.executemany(
@@ -218,4 +248,5 @@ class SqliteJournal:
     async def close(self) -> None:
         with contextlib.suppress(JournalError):  # a failed journal still closes
             await self.flush()
+        self._end_read()
         self._db.close()
