@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -34,6 +36,7 @@ from redis.exceptions import RedisError
 from engine.archive import order_ids
 from engine.commands import Command
 from engine.core import Engine
+from engine.errors import Unavailable
 from engine.redis_backend.config import raw, unreachable
 
 
@@ -100,25 +103,26 @@ class ArchivePrefetch:
                     try:
                         found = await self._client.hmget(self._key, wanted)
                     except (RedisError, OSError) as exc:
-                        _fail(batch, exc)
-                        continue
-                    rows = {i: raw(d) for i, d in zip(wanted, found, strict=True) if d is not None}
-                    for w in batch:
-                        for order_id in w.ids:
-                            if order_id in rows:
-                                w.engine.prefetched[order_id] = rows[order_id]
+                        # Those that needed the read fail; those queued behind only for order run.
+                        _fail([w for w in batch if w.ids], partial(unreachable, exc))
+                    else:
+                        rows = {i: raw(d) for i, d in zip(wanted, found, strict=True) if d}
+                        for w in batch:
+                            for order_id in w.ids:
+                                if order_id in rows:
+                                    w.engine.prefetched[order_id] = rows[order_id]
                 for w in batch:
-                    if not w.woken.done():  # a caller that went away (cancelled)
+                    if not w.woken.done():  # done: failed, or its caller went away (cancelled)
                         w.woken.set_result(None)
-        except BaseException as exc:  # cancelled (the loop closing): nobody waits forever
-            _fail([*batch, *self._queue], exc)
+        except BaseException:  # cancelled (the loop closing): nobody is left waiting forever
+            _fail([*batch, *self._queue], lambda: Unavailable("the archive read stopped; retry"))
             self._queue = []
             raise
         finally:
             self._reader = None
 
 
-def _fail(waiters: list[_Waiter], exc: BaseException) -> None:
+def _fail(waiters: list[_Waiter], error: Callable[[], Unavailable]) -> None:
     for w in waiters:
         if not w.woken.done():
-            w.woken.set_exception(unreachable(exc))
+            w.woken.set_exception(error())  # one exception object per command raising it
