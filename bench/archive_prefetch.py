@@ -11,7 +11,10 @@ as the HTTP server has in flight, each asking for one new id at a time:
 
 - per command: each caller its own HMGET (what the owner does now);
 - per turn: the callers' ids collected in one event-loop turn and read by one HMGET,
-  each caller woken with its answer (the way the journal batches its APPENDs).
+  each caller woken with its answer (the way the journal batches its APPENDs);
+- owner: the owner's own code for it (engine.redis_backend.prefetch.ArchivePrefetch,
+  `hold` then `release` around each caller's SubmitOrders), the per-turn pattern plus
+  its queueing, ordering and holding of rows.
 
 Reported: this process's CPU and the redis-server's per id looked up, and ids per
 HMGET, medians of `--repeat` rounds. More callers than the pool has connections (the
@@ -34,7 +37,12 @@ from redis.exceptions import RedisError
 from bench.load.burst import cpu_s
 from bench.load.redis_proc import start_redis
 from bench.report import emit
+from engine.clock import ManualClock
+from engine.commands import NewOrder, SubmitOrders
+from engine.core import Engine
+from engine.journal import MemoryJournal
 from engine.redis_backend.config import connect
+from engine.redis_backend.prefetch import ArchivePrefetch
 
 KEY = "bench:archive"
 
@@ -66,6 +74,8 @@ class TurnBatcher:
 async def one_round(url: str, mode: str, tasks: int, ids: int, redis_pid: int) -> dict[str, Any]:
     client, blocking = connect(url)
     batcher = TurnBatcher(client)
+    owner = ArchivePrefetch(client, KEY)
+    engine = Engine(MemoryJournal(), ManualClock(0))
     per_task = ids // tasks
     calls = done = 0
 
@@ -76,6 +86,9 @@ async def one_round(url: str, mode: str, tasks: int, ids: int, redis_pid: int) -
             if mode == "per-command":
                 calls += 1
                 await client.hmget(KEY, [order_id])
+            elif mode == "owner":
+                command = SubmitOrders([NewOrder(order_id, "pre", 0, b"")])
+                owner.release(engine, await owner.hold(engine, command))
             else:
                 await batcher.get(order_id)
             done += 1
@@ -89,7 +102,7 @@ async def one_round(url: str, mode: str, tasks: int, ids: int, redis_pid: int) -
             return {"error": f"{type(exc).__name__}: {exc} after {done} of {ids} ids"}
         wall = time.perf_counter() - wall0
         n = per_task * tasks
-        hmgets = calls if mode == "per-command" else batcher.calls
+        hmgets = {"per-command": calls, "owner": owner.reads}.get(mode, batcher.calls)
         return {
             "client_cpu_us_per_id": (time.process_time() - cpu0) / n * 1e6,
             "redis_cpu_us_per_id": (cpu_s(redis_pid) - redis0) / n * 1e6,
@@ -116,7 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="seatflow-prefetch-") as tmp:
         redis = start_redis(Path(tmp) / "redis")
         try:
-            rounds: dict[str, list[dict[str, Any]]] = {"per-command": [], "per-turn": []}
+            rounds: dict[str, list[dict[str, Any]]] = {
+                "per-command": [],
+                "per-turn": [],
+                "owner": [],
+            }
             for _ in range(args.repeat):  # alternating, so both see the same machine
                 for mode, results in rounds.items():
                     results.append(

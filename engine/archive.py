@@ -34,7 +34,8 @@ SWEEP_LIMIT = 2000
 # per minute of completions rather than one per command.
 SWEEP_SLACK_MS = 60_000
 # How long a written row stays in `Recent` after it is durable: longer than any lookup
-# that started before the write takes (a Redis owner's prefetch has a 10 s timeout).
+# that started before the write takes (a Redis owner's HMGET ahead of its commands,
+# engine.redis_backend.prefetch, gives up within ~10 s: 2 s timeouts, one retry).
 RECENT_GRACE_S = 60.0
 
 _encode = msgspec.msgpack.Encoder().encode

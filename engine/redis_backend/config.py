@@ -26,6 +26,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ResponseError
 
+from engine.errors import Unavailable
+
 log = logging.getLogger("seatflow.redis")
 
 COMMAND_TIMEOUT_S = 2.0  # a Redis that has not answered in 2 s is treated as unreachable
@@ -59,6 +61,16 @@ def _client(url: str, socket_timeout: float, *, retries: int) -> Redis:
         health_check_interval=5,
     )
     return Redis.from_pool(pool)  # closed with the client
+
+
+def raw(data: bytes | str) -> bytes:
+    """The clients decode no responses (`connect`): a value is bytes."""
+    return data if isinstance(data, bytes) else data.encode()
+
+
+def unreachable(exc: BaseException) -> Unavailable:
+    """What a command that needed Redis answers when it failed: 503, retry."""
+    return Unavailable(f"Redis is unreachable: {exc}", code="redis_unavailable")
 
 
 def persistence_warning(appendonly: str, appendfsync: str) -> str | None:

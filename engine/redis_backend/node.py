@@ -24,7 +24,6 @@ import os
 import secrets
 import socket
 import time
-from collections import Counter
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from engine import segments
-from engine.archive import decode_order, order_ids
+from engine.archive import decode_order
 from engine.clock import Clock, start_manual
 from engine.commands import Command, SetClock
 from engine.core import Engine, Listener
@@ -42,10 +41,11 @@ from engine.events import decode_record
 from engine.handlers import Reply
 from engine.journal import JournalError, Rows
 from engine.redis_backend import snapshot, stream, trim
-from engine.redis_backend.config import BLOCK_S, check_persistence, connect
+from engine.redis_backend.config import BLOCK_S, check_persistence, connect, raw, unreachable
 from engine.redis_backend.forward import CommandServer, Forwarder, await_stopped
 from engine.redis_backend.keys import Keys
 from engine.redis_backend.lease import Lease
+from engine.redis_backend.prefetch import ArchivePrefetch
 from engine.redis_backend.stream import Fenced, RedisJournal
 from engine.state import State, apply_record
 from engine.timers import TimerDriver
@@ -133,9 +133,8 @@ class RedisNode:
         self._server: CommandServer | None = None
         self._redis_down: str | None = None
         self._closing = False
-        # Archive rows read ahead of the commands that name them, by holders (an id two
-        # commands in flight both name stays until the second has run).
-        self._prefetch_holders: Counter[str] = Counter()
+        # Archive rows read ahead of the commands that name them, one HMGET per loop turn.
+        self._prefetch = ArchivePrefetch(self._client, self.keys.archive)
 
     # -- what the API reads ---------------------------------------------------------
 
@@ -249,7 +248,7 @@ class RedisNode:
             try:
                 top = await stream.last_seq(self._client, self.keys)
             except RedisError as exc:
-                raise _redis_unreachable(exc) from None
+                raise unreachable(exc) from None
             await self._caught_up(top)
             return
         raise self._unavailable()
@@ -265,35 +264,8 @@ class RedisNode:
         try:
             data = await self._client.hget(self.keys.archive, order_id)
         except RedisError as exc:
-            raise _redis_unreachable(exc) from None
-        return None if data is None else decode_order(_raw(data))
-
-    async def _prefetch(self, engine: Engine, command: Command) -> list[str]:
-        """Read the archive rows of the orders a command names that are not in memory: the
-        engine decides synchronously, so what it may need of the archive is read first."""
-        ids = [
-            i for i in order_ids(command)
-            if i not in engine.state.orders and engine.recent.get(i) is None
-        ]  # fmt: skip
-        if not ids:
-            return ids
-        try:
-            found = await self._client.hmget(self.keys.archive, ids)
-        except RedisError as exc:
-            raise _redis_unreachable(exc) from None
-        self._prefetch_holders.update(ids)
-        for order_id, data in zip(ids, found, strict=True):
-            if data is not None:
-                engine.prefetched[order_id] = _raw(data)
-        return ids
-
-    def _release_prefetched(self, engine: Engine, ids: list[str]) -> None:
-        holders = self._prefetch_holders
-        for order_id in ids:
-            holders[order_id] -= 1
-            if holders[order_id] <= 0:
-                del holders[order_id]
-                engine.prefetched.pop(order_id, None)
+            raise unreachable(exc) from None
+        return None if data is None else decode_order(raw(data))
 
     async def catch_up(self) -> None:
         """A follower's copy takes in every record acknowledged before now; else nothing.
@@ -306,7 +278,7 @@ class RedisNode:
     async def _run_owned(self, command: Command, at: int | None = None) -> tuple[Reply, int]:
         """Run on this owner's engine; the reply and the seq it reflects."""
         engine = self._engine
-        prefetched = await self._prefetch(engine, command)
+        held = await self._prefetch.hold(engine, command)  # waits for those before it
         try:
             if isinstance(command, SetClock):
                 reply = await engine.set_clock(command.to)
@@ -319,7 +291,7 @@ class RedisNode:
                 raise self._unavailable(lost_lease=fenced) from None
             raise
         finally:
-            self._release_prefetched(engine, prefetched)
+            self._prefetch.release(engine, held)
         return reply, engine.last_seq
 
     async def _run_timers(self, command: Command) -> Reply:
@@ -577,15 +549,6 @@ class RedisNode:
         code = os.waitstatus_to_exitcode(status)
         if code != 0:
             log.warning("center %s: the snapshot child exited %d", self.keys.center, code)
-
-
-def _raw(data: bytes | str) -> bytes:
-    """The clients decode no responses (config.connect): a value is bytes."""
-    return data if isinstance(data, bytes) else data.encode()
-
-
-def _redis_unreachable(exc: BaseException) -> Unavailable:
-    return Unavailable(f"Redis is unreachable: {exc}", code="redis_unavailable")
 
 
 async def load_engine(client: Redis, keys: Keys, clock: Clock) -> tuple[Engine, int]:

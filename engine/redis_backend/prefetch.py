@@ -1,0 +1,128 @@
+"""A Redis owner's archive rows, read ahead of the commands that name them: one HMGET a turn.
+
+The engine decides synchronously (engine.core), so the archive rows it may need for the
+order ids a command names that are not in memory are read before the command runs, into
+`Engine.prefetched`. One HMGET per command cost a pool connection and ~120 µs of client
+CPU per order (bench/RESULTS.md, issue 12); here, as the journal batches its APPENDs,
+the ids of every command that arrives while no read is in flight go in one HMGET:
+
+    hold(command) --ids not in memory--> queue --first of the turn--> reader task
+    reader: one HMGET for the queued ids -> rows into engine.prefetched -> wake each, in order
+    (commands arriving meanwhile queue for the next HMGET, sent once these are woken)
+
+Command order: whatever is queued, woken or about to resume goes first. A command is
+woken only after every command queued before it, and a command needing no read runs at
+once only when none is waiting; else it queues too (adding nothing to the read). So
+commands run in the order they reached `hold`, as they do on SQLite.
+
+A row stays in `prefetched` while any command holding its id is in flight (counted).
+Rows written by commands in flight are in `engine.recent` from their append until 60 s
+after they are durable, and `Engine.archived` reads those first: a command woken with a
+row read before an earlier command rewrote it still sees the newer one. A failed HMGET
+fails every command of its batch with 503 `redis_unavailable`; none of them has run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from engine.archive import order_ids
+from engine.commands import Command
+from engine.core import Engine
+from engine.errors import Unavailable
+from engine.redis_backend.config import raw, unreachable
+
+
+@dataclass(slots=True)
+class _Waiter:
+    engine: Engine
+    ids: list[str]
+    woken: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class ArchivePrefetch:
+    def __init__(self, client: Redis, key: str) -> None:
+        self._client = client
+        self._key = key
+        self._queue: list[_Waiter] = []  # for the next HMGET, in arrival order
+        self._reader: asyncio.Task[None] | None = None
+        self._in_line = 0  # commands queued, or woken and not yet resumed
+        self._holders: Counter[str] = Counter()  # an id two commands name stays for both
+        self.reads = 0  # HMGETs sent
+
+    async def hold(self, engine: Engine, command: Command) -> list[str]:
+        """Return once the command may run, its rows in `engine.prefetched`; the ids held,
+        for `release` after it has run. Raises `Unavailable` if the read failed."""
+        ids = [
+            i for i in order_ids(command)
+            if i not in engine.state.orders and engine.recent.get(i) is None
+        ]  # fmt: skip
+        if not ids and not self._in_line:
+            return ids  # nothing to read, nobody ahead: no await, no reordering
+        waiter = _Waiter(engine, ids)
+        self._holders.update(ids)
+        self._queue.append(waiter)
+        self._in_line += 1
+        if self._reader is None:
+            self._reader = asyncio.get_running_loop().create_task(self._read())
+        try:
+            await waiter.woken
+        except BaseException:
+            self.release(engine, ids)
+            raise
+        finally:
+            self._in_line -= 1
+        return ids
+
+    def release(self, engine: Engine, ids: list[str]) -> None:
+        holders = self._holders
+        for order_id in ids:
+            holders[order_id] -= 1
+            if holders[order_id] <= 0:
+                del holders[order_id]
+                engine.prefetched.pop(order_id, None)
+
+    async def _read(self) -> None:
+        """Batch after batch while commands queue: read, then wake them in order."""
+        batch: list[_Waiter] = []
+        try:
+            while self._queue:
+                batch, self._queue = self._queue, []
+                wanted = list(dict.fromkeys(i for w in batch for i in w.ids))
+                if wanted:
+                    self.reads += 1
+                    try:
+                        found = await self._client.hmget(self._key, wanted)
+                    except (RedisError, OSError) as exc:
+                        # Those that needed the read fail; those queued behind only for order run.
+                        _fail([w for w in batch if w.ids], partial(unreachable, exc))
+                    else:
+                        rows = {i: raw(d) for i, d in zip(wanted, found, strict=True) if d}
+                        for w in batch:
+                            for order_id in w.ids:
+                                if order_id in rows:
+                                    w.engine.prefetched[order_id] = rows[order_id]
+                for w in batch:
+                    if not w.woken.done():  # done: failed, or its caller went away (cancelled)
+                        w.woken.set_result(None)
+        except BaseException:  # cancelled (the loop closing): nobody is left waiting forever
+            _fail([*batch, *self._queue], lambda: Unavailable("the archive read stopped; retry"))
+            self._queue = []
+            raise
+        finally:
+            self._reader = None
+
+
+def _fail(waiters: list[_Waiter], error: Callable[[], Unavailable]) -> None:
+    for w in waiters:
+        if not w.woken.done():
+            w.woken.set_exception(error())  # one exception object per command raising it
