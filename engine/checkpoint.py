@@ -174,6 +174,9 @@ def restore(fp: dict[str, Any], orders: list[Order] | None = None) -> State:
     state.counters = Counters(**fp["counters"])
     state.transitions = {a: [(at, st) for at, st in ts] for a, ts in fp["transitions"].items()}
     state.audit = [AuditEntry(*row) for row in fp["audit"]]
+    state.history_from = fp["history_from"]
+    for start, end, agents, values in fp["daybook"]:
+        state.daybook.load(start, end, agents, values)
     tallies = Tallies(fp["tallies"]["timezone"])
     tallies.by_agent = {
         a: {int(d): list(row) for d, row in days.items()}

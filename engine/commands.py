@@ -98,6 +98,13 @@ class ArchiveOrders(Command):
     limit: int = 2000
 
 
+class FoldPresence(Command):
+    """Fold presence history older than the raw window into the day book.
+
+    The engine runs it before a command once a local midnight has moved the horizon
+    (engine.history.fold_due), in a record of its own, like the retention sweep."""
+
+
 class FireTimers(Command):
     """Run the lifecycle timers due by now (response timeouts, wrap-up ends).
 
@@ -168,6 +175,7 @@ AnyCommand = (
     | RecordResponse
     | FireTimers
     | ArchiveOrders
+    | FoldPresence
     | RecordQa
     | CreateKey
     | RevokeKey

@@ -34,10 +34,11 @@ from typing import Protocol, cast
 
 from engine.archive import Recent, decode_order, encode_order, sweep_due
 from engine.clock import Clock, ManualClock
-from engine.commands import ArchiveOrders, Command, FireTimers, SetClock
+from engine.commands import ArchiveOrders, Command, FireTimers, FoldPresence, SetClock
 from engine.errors import Conflict, Unavailable
 from engine.events import AnyEvent, Record, decode_record, encode_record
 from engine.handlers import Changes, Reply, handle
+from engine.history import fold_due
 from engine.journal import Journal, JournalError, LocalJournal
 from engine.state import State, apply_record
 from presence.timeutil import format_time
@@ -169,13 +170,15 @@ class Engine:
     async def execute(self, command: Command, *, at: int | None = None) -> Reply:
         self._check_ready()
         now = self.now() if at is None else at
-        if not isinstance(command, FireTimers | ArchiveOrders):
+        if not isinstance(command, FireTimers | ArchiveOrders | FoldPresence):
             if self.state.deadlines.due(now):
                 # Lifecycle timers due by now fire first, in a record of their own, through
                 # the same guarded path (a manual clock's move fires them as of the move).
                 await self._run(FireTimers(), now)
             if sweep_due(self.state, now):  # likewise the retention sweep, one chunk
                 await self._run(ArchiveOrders(), now)
+            if fold_due(self.state, now):  # and a local midnight's presence fold
+                await self._run(FoldPresence(), now)
         return await self._run(command, now)
 
     async def _run(self, command: Command, now: int) -> Reply:

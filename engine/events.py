@@ -67,6 +67,13 @@ class QaRecorded(Event):
     before: bool | None = None
 
 
+class PresenceFolded(Event):
+    """Presence history before `before` (a local midnight) was folded into the day book
+    (engine.history): computed from state, so replay folds it the same way."""
+
+    before: int
+
+
 class OrdersArchived(Event):
     """Completed orders past the retention window left memory; their rows were written
     to the archive in the same durable write as this record (engine.archive)."""
@@ -147,6 +154,7 @@ AnyEvent = (
     | WrapUpEnded
     | QaRecorded
     | OrdersArchived
+    | PresenceFolded
     | KeyCreated
     | KeyRevoked
     | PayrollMonthClosed
@@ -198,6 +206,7 @@ __all__ = [
     "OrderResponded",
     "OrdersArchived",
     "PayrollSchemeSet",
+    "PresenceFolded",
     "QaRecorded",
     "Record",
     "ResponseTimedOut",

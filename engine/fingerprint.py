@@ -15,7 +15,18 @@ from typing import Any
 from engine.state import State
 
 # Caches, left out on purpose: each is rebuilt from what the fingerprint holds.
-STATE_CACHES = frozenset({"index", "timers", "timer_at", "key_ids", "deadlines", "done"})
+STATE_CACHES = frozenset(
+    {
+        "index",
+        "timers",
+        "timer_at",
+        "key_ids",
+        "deadlines",
+        "done",
+        "local_days",
+        "fold_checked_until",
+    }
+)
 AGENT_CACHES = frozenset({"version"})
 
 
@@ -123,6 +134,10 @@ def fingerprint(state: State, *, orders: bool = True) -> dict[str, Any]:
             "archived": state.counters.archived,
         },
         "transitions": {a: [list(t) for t in ts] for a, ts in sorted(state.transitions.items())},
+        "history_from": state.history_from,
+        "daybook": [
+            [d.start, d.end, list(d.agents), d.values.tobytes()] for d in state.daybook.days
+        ],
         "audit": [
             [e.at, e.agent_id, e.action, e.request_id, e.by, e.order_id] for e in state.audit
         ],

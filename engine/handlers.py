@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-from engine import archive, lifecycle
+from engine import archive, history, lifecycle
 from engine import commands as cmd
 from engine import events as ev
 from engine.changes import Changes, Reply
@@ -82,6 +82,7 @@ def upsert_agent(ch: Changes, c: cmd.UpsertAgent) -> Reply:
 def add_shifts(ch: Changes, c: cmd.AddShifts) -> Reply:
     # roles.md checks the body (422) before ids (404): a backwards shift is 422 for anyone.
     ch.state.roster.check_new(c.shifts)
+    history.check_shifts(ch.state, c.shifts)
     for i, s in enumerate(c.shifts):
         if s.agent_id not in ch.state.agents:
             raise NotFound(
@@ -92,6 +93,14 @@ def add_shifts(ch: Changes, c: cmd.AddShifts) -> Reply:
     if c.shifts:
         ch.emit(ev.ShiftsAdded(tuple(c.shifts)))
     return Reply(200, None)
+
+
+def fold_presence(ch: Changes, c: cmd.FoldPresence) -> Reply:
+    """Fold presence history before the horizon into the day book, if any is due."""
+    before = history.fold_target(ch.state, ch.now)
+    if before is not None:
+        ch.emit(ev.PresenceFolded(before))
+    return Reply(200, before)
 
 
 def login(ch: Changes, c: cmd.Login) -> Reply:
@@ -272,10 +281,12 @@ def change_settings(ch: Changes, c: cmd.ChangeSettings) -> Reply:
             "between months",
             code="timezone_locked",
         )
-    if ch.state.counters.archived and s.timezone != ch.state.settings.timezone:
+    if (ch.state.counters.archived or ch.state.history_from) and (
+        s.timezone != ch.state.settings.timezone
+    ):
         raise Conflict(
-            "orders are archived: their work is counted by local day in the time zone in "
-            "force, which can no longer change",
+            "orders are archived or presence days folded: their work is counted by local "
+            "day in the time zone in force, which can no longer change",
             code="timezone_locked",
         )
     if s != ch.state.settings:
@@ -341,6 +352,7 @@ HANDLERS: dict[type, Callable[[Changes, Any], Reply]] = {
     cmd.RecordResponse: lifecycle.responded,
     cmd.FireTimers: lifecycle.fire_timers,
     cmd.ArchiveOrders: archive.archive_orders,
+    cmd.FoldPresence: fold_presence,
     cmd.RecordQa: record_qa,
     cmd.CreateKey: create_key,
     cmd.RevokeKey: revoke_key,

@@ -8,13 +8,14 @@ rebuilds exactly the state that was acknowledged.
 from __future__ import annotations
 
 import heapq
-from bisect import insort
+from bisect import bisect_left, insort
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine import events as ev
+from engine.calendar import LocalDays
 from engine.deadlines import RESPOND, WRAP, Deadlines
 from engine.keys import ApiKey, key_id
 from engine.payroll.closing import ClosedMonth, first_open_after, month_of_day
@@ -22,8 +23,10 @@ from engine.payroll.scheme import Scheme
 from engine.payroll.tallies import Tallies
 from engine.settings import Settings
 from presence.agent import AVAILABLE, AWAY, NOT_RESPONDING, OFFLINE, Agent
+from presence.daybook import DayBook, row_of
 from presence.requests import APPROVED, CLOSED, DENIED, LogoutRequest
 from presence.roster import Roster
+from presence.timeline import split_time
 from router.customers import Customers
 from router.index import AgentIndex
 from router.order import ASSIGNED, COMPLETED, QUEUED, ROUTING, Order
@@ -91,6 +94,13 @@ class State:
     # Ids of completed orders in memory, in completion order: the front is the next to
     # leave for the archive (engine.archive; a cache, rebuilt from the orders).
     done: deque[str] = field(default_factory=deque)
+    # Presence history before `history_from` (a local midnight) is kept per agent per
+    # day in the day book, not as transitions, shifts and audit (engine.history).
+    daybook: DayBook = field(default_factory=DayBook)
+    history_from: int = 0  # none folded
+    # Caches of engine.history: the local-day calendar, and until when no fold is due.
+    local_days: LocalDays = field(default_factory=lambda: LocalDays("UTC"))
+    fold_checked_until: int = 0
 
     def __post_init__(self) -> None:
         self.index = AgentIndex(self.agents)
@@ -331,6 +341,83 @@ def _orders_archived(state: State, e: ev.OrdersArchived, at: int) -> None:
     state.tallies.forget_responses_before(e.before)
 
 
+def _presence_folded(state: State, e: ev.PresenceFolded, at: int) -> None:
+    fold(state, e.before)
+
+
+# -- presence history behind the window (engine.history decides when) -------------------
+
+# audit action -> slot among the logout counts (requests, denials, approvals, forced)
+COUNTED = {"logout_requested": 0, "logout_denied": 1, "logout_approved": 2, "logout_forced": 3}
+
+
+def audit_counts(audit: list[AuditEntry], lo: int, hi: int) -> dict[str, list[int]]:
+    """Per agent [requests, denials, approvals, forced] at lo <= at < hi; the audit is in
+    time order, so the window starts by bisection."""
+    counts: dict[str, list[int]] = {}
+    for i in range(bisect_left(audit, lo, key=lambda e: e.at), len(audit)):
+        entry = audit[i]
+        if entry.at >= hi:
+            break
+        slot = COUNTED.get(entry.action)
+        if slot is not None:
+            counts.setdefault(entry.agent_id, [0, 0, 0, 0])[slot] += 1
+    return counts
+
+
+def local_days(state: State) -> LocalDays:
+    """The center's calendar (a cache on the state, renewed when the zone changes)."""
+    days = state.local_days
+    if days.timezone != state.settings.timezone:
+        days = state.local_days = LocalDays(state.settings.timezone)
+    return days
+
+
+def first_moment(state: State) -> int | None:
+    """The earliest raw history there is: first transition, first shift, first entry."""
+    firsts = [ts[0][0] for ts in state.transitions.values() if ts]
+    firsts += [s[0][0] for a in state.roster.agents() if (s := state.roster.of(a))]
+    if state.audit:
+        firsts.append(state.audit[0].at)
+    return min(firsts, default=None)
+
+
+def fold(state: State, before: int) -> None:
+    """Fold the raw history of whole local days before `before` into the day book, then
+    drop it, keeping per agent the last transition and shift before it (the state it was
+    in, and the shift a handover is measured against)."""
+    days = local_days(state)
+    lo = state.history_from or first_moment(state)
+    if lo is not None and lo < before:
+        agents = sorted(set(state.transitions) | set(state.roster.agents()))
+        day = days.ordinal(lo)
+        start = days.start(day)
+        while start < before:
+            end = days.start(day + 1)
+            _fold_day(state, agents, start, min(end, before))
+            day, start = day + 1, end
+    for ts in state.transitions.values():
+        k = bisect_left(ts, before, key=lambda t: t[0])
+        if k > 1:
+            del ts[: k - 1]
+    state.roster.forget_before(before)
+    del state.audit[: bisect_left(state.audit, before, key=lambda e: e.at)]
+    state.history_from = before
+    state.fold_checked_until = 0
+
+
+def _fold_day(state: State, agents: Iterable[str], lo: int, hi: int) -> None:
+    logouts = audit_counts(state.audit, lo, hi)
+    zero = [0, 0, 0, 0]
+    rows = {}
+    for agent_id in agents:
+        split = split_time(state.transitions.get(agent_id, ()), state.roster.of(agent_id), lo, hi)
+        counts = logouts.get(agent_id, zero)
+        if split.scheduled_ms or split.outside_schedule_ms or split.on_duty_ms or any(counts):
+            rows[agent_id] = row_of(split, counts)
+    state.daybook.add(lo, hi, rows)
+
+
 def _payroll_month_closed(state: State, e: ev.PayrollMonthClosed, at: int) -> None:
     # What this month's report carried as adjustments is paid with it: no longer late.
     carried = [k for k in state.late if first_open_after(state.closed_months, k[0]) == e.month]
@@ -435,6 +522,7 @@ APPLY: dict[type, Callable[[State, Any, int], None]] = {
     ev.WrapUpEnded: _wrap_up_ended,
     ev.QaRecorded: _qa_recorded,
     ev.OrdersArchived: _orders_archived,
+    ev.PresenceFolded: _presence_folded,
     ev.KeyCreated: _key_created,
     ev.KeyRevoked: _key_revoked,
     ev.ClockSet: _clock_set,

@@ -66,6 +66,16 @@ class Roster:
         """An agent's shifts as `of` gave them (sorted, checked when they were added)."""
         self._shifts[agent_id] = sorted(shifts)
 
+    def forget_before(self, before: int) -> None:
+        """Drop shifts that ended by `before`, but each agent's latest (its handover is
+        measured against the latest started shift)."""
+        for shifts in self._shifts.values():
+            k = bisect_right(shifts, (before, _AFTER_ANY_END))  # started by `before`
+            while k and shifts[k - 1][1] > before:
+                k -= 1  # shifts are disjoint: only ones ending after `before` stay
+            if k > 1:
+                del shifts[: k - 1]
+
     def of(self, agent_id: str) -> list[tuple[int, int]]:
         return self._shifts.get(agent_id, [])
 

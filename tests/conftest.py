@@ -27,6 +27,7 @@ from engine.errors import SeatflowError
 from engine.events import ShiftSpec, decode_record
 from engine.fingerprint import fingerprint
 from engine.handlers import Reply
+from engine.history import fold_due
 from engine.invariants import apply_checked, check
 from engine.journal import Journal, MemoryJournal
 from engine.state import State
@@ -41,6 +42,7 @@ TIMER_EVENTS = {
     ev.OrderQueued,
     ev.WrapUpEnded,
     ev.OrdersArchived,  # the retention sweep, run before a command like the timers
+    ev.PresenceFolded,  # and a local midnight's presence fold
 }
 
 # Monday 2026-11-23 00:00 UTC: the day the tables talk about.
@@ -91,7 +93,9 @@ class Center:
         # What execute does first; done here so "before" is taken at the same time.
         self.state.advance(self.engine.now())
         now = self.engine.now()
-        due = self.state.deadlines.due(now) or sweep_due(self.state, now)
+        due = (
+            self.state.deadlines.due(now) or sweep_due(self.state, now) or fold_due(self.state, now)
+        )
         before = fingerprint(self.state)
         records = self._records()
         try:
@@ -99,7 +103,8 @@ class Center:
         except SeatflowError:
             if records is not None and self._records() != records:
                 added = self._records() - records  # type: ignore[operator]
-                assert due and added in (1, 2), "a refused command was journaled"  # timers, sweep
+                # timers, sweep, fold
+                assert due and added in (1, 2, 3), "a refused command was journaled"
                 for data in self.journal.records[-added:]:  # type: ignore[attr-defined]
                     fired = decode_record(data).events
                     assert {type(e) for e in fired} <= TIMER_EVENTS, (

@@ -14,6 +14,7 @@ from api.query import agent_window
 from api.schemas import AuditList, LogoutRequestList
 from engine import commands as cmd
 from engine.errors import Invalid
+from engine.history import check_raw
 from engine.views import AuditView, LogoutRequestView, request_view
 from presence.timeutil import format_time
 
@@ -60,9 +61,12 @@ async def audit(
     """Every logout attempt, grant, denial and force in [from, to), oldest first."""
     require(request, STAFF)
     lo, hi = agent_window(agent_id, from_, to)
+    state = engine_of(request).state
+    if from_ is not None:
+        check_raw(state, lo, "audit entries")
     views = [
         AuditView(format_time(e.at), e.agent_id, e.action, e.request_id, e.by, e.order_id)
-        for e in engine_of(request).state.audit
+        for e in state.audit
         if lo <= e.at < hi and (agent_id is None or e.agent_id == agent_id)
     ]
     return await answer_read(request, AuditList(views))

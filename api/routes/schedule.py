@@ -18,6 +18,7 @@ from api.schemas import MAX_SHIFTS, ShiftIn, ShiftsIn
 from engine.commands import AddShifts
 from engine.errors import Invalid
 from engine.events import ShiftSpec
+from engine.history import check_raw
 from engine.views import ScheduleView, ShiftView
 from presence.timeutil import format_time
 
@@ -62,5 +63,7 @@ async def get_schedule(
     """Shifts that intersect [from, to), by agent then start; every bound optional."""
     require(request, STAFF)
     lo, hi = agent_window(agent_id, from_, to)
-    roster = engine_of(request).state.roster
-    return await answer_read(request, _views(roster.between(agent_id, lo, hi)))
+    state = engine_of(request).state
+    if from_ is not None:
+        check_raw(state, lo, "shifts")
+    return await answer_read(request, _views(state.roster.between(agent_id, lo, hi)))

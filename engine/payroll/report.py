@@ -16,6 +16,7 @@ import numpy as np
 
 from engine.calendar import month_text, next_month, parse_month, window
 from engine.errors import Conflict, NotFound
+from engine.history import check_window
 from engine.payroll.closing import LATE_QA, first_open_after
 from engine.payroll.kernel import tier_counts
 from engine.payroll.scheme import Scheme, scheme_for
@@ -52,6 +53,7 @@ def select_agents(state: State, agent_id: str | None, team: str | None) -> list[
 def utilization_report(
     state: State, lo: int, hi: int, now: int, agent_id: str | None = None, team: str | None = None
 ) -> UtilizationReport:
+    check_window(state, lo, hi)
     times = agent_times(state, select_agents(state, agent_id, team), lo, hi, now)
     return UtilizationReport(
         format_time(lo), format_time(hi), state.settings.timezone,

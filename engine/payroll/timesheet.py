@@ -8,17 +8,14 @@ workforce-management tools call schedule adherence / conformance.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from engine.history import time_between
 from engine.payroll.views import TimeRow, TimeSum, avg_seconds, ratio, seconds
 from engine.state import State
 from presence.agent import Agent
-from presence.timeline import TimeSplit, split_time
-
-# audit action -> index in AgentTime.logouts
-_COUNTED = {"logout_requested": 0, "logout_denied": 1, "logout_approved": 2, "logout_forced": 3}
+from presence.timeline import TimeSplit
 
 
 @dataclass(slots=True)
@@ -31,32 +28,17 @@ class AgentTime:
     responses: tuple[int, int] = (0, 0)
 
 
-def audit_counts(state: State, lo: int, hi: int) -> dict[str, list[int]]:
-    """Per agent [requests, denials, approvals, forced] at lo <= at < hi; the audit is in
-    time order, so the window starts by bisection."""
-    audit = state.audit
-    counts: dict[str, list[int]] = {}
-    for i in range(bisect_left(audit, lo, key=lambda e: e.at), len(audit)):
-        entry = audit[i]
-        if entry.at >= hi:
-            break
-        slot = _COUNTED.get(entry.action)
-        if slot is not None:
-            counts.setdefault(entry.agent_id, [0, 0, 0, 0])[slot] += 1
-    return counts
-
-
 def agent_times(
     state: State, agents: Iterable[Agent], lo: int, hi: int, now: int
 ) -> list[AgentTime]:
-    top = min(hi, now)
-    logouts = audit_counts(state, lo, hi)
-    zero = [0, 0, 0, 0]
+    """Whole folded days from the day book, the rest from raw history (engine.history)."""
+    agents = list(agents)
+    times = time_between(state, (a.id for a in agents), lo, hi, now)
     return [
         AgentTime(
             a,
-            split_time(state.transitions.get(a.id, ()), state.roster.of(a.id), lo, top),
-            tuple(logouts.get(a.id, zero)),  # type: ignore[arg-type]
+            times[a.id][0],
+            tuple(times[a.id][1]),  # type: ignore[arg-type]
             state.tallies.responses_between(a.id, lo, hi),
         )
         for a in agents

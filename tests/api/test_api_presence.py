@@ -158,3 +158,32 @@ async def test_manual_clock_moves_and_real_clock_refuses(api: Api) -> None:
         assert (await c.get("/v1/admin/clock", headers=ADMIN)).json()["mode"] == "real"
     err = error(r, 409, "clock_not_manual")
     assert err["message"] == "the clock is real; start the server with --clock manual to move it"
+
+
+async def test_history_past_the_raw_week_is_kept_per_day(api: Api) -> None:
+    """A week on, the first day is folded: its whole-day report stands, a window inside it
+    and raw listings before the horizon are 422 history_by_day, a shift there is refused."""
+    await api.agent("a1")
+    await api.ok("PUT", "/v1/schedule", json={"shifts": [SHIFT]})
+    await api.ok("POST", "/v1/agents/a1/login")
+    start, end = SHIFT["start"][:10], "2026-11-24"
+    tz = (await api.ok("GET", "/v1/settings"))["timezone"]
+    day = f"from={start}T00:00:00Z&to={end}T00:00:00Z"
+    if tz != "UTC":
+        await api.ok("PUT", "/v1/settings", json={"timezone": "UTC"})
+    await api.clock("2026-11-24T00:00:00Z")
+    before = await api.ok("GET", f"/v1/utilization?{day}")
+    assert before["totals"]["on_duty_s"] == 8 * 3600
+    await api.clock("2026-12-02T09:00:00Z")
+    await api.ok(
+        "PUT", "/v1/agents/a2", json={"name": "B", "team": "north", "skills": [], "capacity": 1}
+    )
+    after = await api.ok("GET", f"/v1/utilization?{day}")
+    assert [r for r in after["agents"] if r["agent_id"] == "a1"] == before["agents"]
+    inside = f"from={start}T09:00:00Z&to={end}T00:00:00Z"
+    error(await api.call("GET", f"/v1/utilization?{inside}"), 422, "history_by_day")
+    error(await api.call("GET", f"/v1/schedule?from={start}T00:00:00Z"), 422, "history_by_day")
+    error(await api.call("GET", f"/v1/audit?from={start}T00:00:00Z"), 422, "history_by_day")
+    old = {"agent_id": "a1", "start": "2026-11-24T08:00:00Z", "end": "2026-11-24T16:00:00Z"}
+    error(await api.call("PUT", "/v1/schedule", json={"shifts": [old]}), 422, "history_by_day")
+    assert (await api.ok("GET", "/v1/schedule"))["shifts"] == [SHIFT]  # the agent's last

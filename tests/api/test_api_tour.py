@@ -28,10 +28,11 @@ ADDED_SINCE_THE_FIXTURE = {
     "WrapUpEnded",
     "PayrollMonthClosed",
     "OrdersArchived",
+    "PresenceFolded",
 }
 # Commands the engine runs by itself, never sent over HTTP: lifecycle timers fire before
 # any command (with a manual clock, as of the move that passes them).
-RUN_BY_THE_ENGINE = {"FireTimers", "ArchiveOrders"}
+RUN_BY_THE_ENGINE = {"FireTimers", "ArchiveOrders", "FoldPresence"}
 
 # A KeyCreated record carries the hash of a random key: the one part that differs per run.
 _KEY_HASH = re.compile(rb"(KeyCreated\xd9@)[0-9a-f]{64}")

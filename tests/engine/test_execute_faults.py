@@ -31,6 +31,7 @@ from engine.errors import SeatflowError, Unavailable
 from engine.events import ShiftSpec
 from engine.fingerprint import fingerprint
 from engine.handlers import HANDLERS
+from engine.history import fold_due
 from engine.invariants import check
 from engine.journal import JournalError, MemoryJournal
 from engine.state import State
@@ -87,6 +88,9 @@ def script() -> list[cmd.Command]:
         # it moves the clock); late QA and a retry reach them in the archive.
         cmd.SetClock(at("08:00") + 3 * 24 * 60 * MIN),
         cmd.ArchiveOrders(),
+        # Eight days on, their presence history folds into per-day rows.
+        cmd.SetClock(at("08:00") + 11 * 24 * 60 * MIN),
+        cmd.FoldPresence(),
         cmd.RecordQa("o1", False, "supervisor:1234"),
         cmd.SubmitOrders([new_order("o1")]),
     ]
@@ -235,6 +239,10 @@ async def test_a_fault_before_the_append_changes_nothing(
     # Lifecycle timers due by now fire first, as the engine would before the command:
     # the fault then meets the command itself (faults while timers fire: the next test).
     await engine.execute(cmd.FireTimers())
+    # So does a presence fold due at the command's time (a clock moved past midnights).
+    when = commands[target].to if isinstance(commands[target], cmd.SetClock) else now
+    if fold_due(engine.state, when):
+        await engine.execute(cmd.FoldPresence(), at=when)
     engine.state.advance(now)
     before, records = fingerprint(engine.state), len(journal.records)
     with faults.arm(step, nth):

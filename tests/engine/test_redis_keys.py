@@ -84,6 +84,7 @@ EXAMPLES: list[cmd.Command] = [
     cmd.RecordResponse("o1", as_agent="a1"),
     cmd.FireTimers(),
     cmd.ArchiveOrders(500),
+    cmd.FoldPresence(),
     cmd.RecordQa("o1", False, "qa"),
     cmd.CreateKey("hash", "agent", "a1"),
     cmd.RevokeKey("0123456789ab", "admin"),
