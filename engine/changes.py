@@ -49,6 +49,8 @@ class Changes:
     archive: Callable[[str], Order | None] = lambda _: None
     # Order rows this command writes to the archive, with its record.
     archive_writes: list[Order] = field(default_factory=list)
+    # (month, frozen report) of the months this command closes, written with its record.
+    closed_writes: list[tuple[str, bytes]] = field(default_factory=list)
 
     def find(self, order_id: str) -> Order | None:
         """The order in memory, else in the archive (archived=True), else None."""

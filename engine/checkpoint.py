@@ -23,18 +23,21 @@ from __future__ import annotations
 
 import gc
 import hashlib
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
 import msgspec
 
+from engine import events as ev
+from engine.events import decode_record
 from engine.fingerprint import fingerprint
 from engine.keys import ApiKey, key_id
 from engine.payroll.closing import ClosedMonth
 from engine.payroll.scheme import Scheme
 from engine.payroll.tallies import Tallies
 from engine.settings import Settings
-from engine.state import AuditEntry, Counters, State, rebuild_deadlines
+from engine.state import AuditEntry, Counters, State, rebuild_deadlines, settings_of
 from presence.agent import Agent
 from presence.requests import LogoutRequest
 from router.order import COMPLETED, QUEUED, Order
@@ -118,17 +121,59 @@ def decode(data: bytes) -> tuple[Header, State]:
             gc.enable()
 
 
+def _settings(fp: dict[str, Any]) -> Settings:
+    # By name: every setting the fingerprint holds (tuples where Settings keeps them).
+    settings: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in fp.items()}
+    return Settings(**settings)
+
+
+class _SettingsOnly(msgspec.Struct):
+    settings: dict[str, Any]
+
+
+class _SettingsBody(msgspec.Struct, array_like=True):
+    """A body read for its settings alone: msgspec skips the rest (the orders, the history)
+    without building it, a small part of what decoding the state costs."""
+
+    rest: _SettingsOnly
+
+
+_settings_body = msgspec.msgpack.Decoder(_SettingsBody)
+
+
+def decode_settings(data: bytes) -> tuple[Header, Settings]:
+    """The header and the settings of a checkpoint, checked as `decode` checks it."""
+    header = read_header(data)
+    body = data[4 + int.from_bytes(data[:4], "big") :]
+    if hashlib.sha256(body).digest() != header.body_sha256:
+        raise CheckpointError("damaged: its body does not match its digest")
+    try:
+        return header, _settings(_settings_body.decode(body).rest.settings)
+    except (msgspec.DecodeError, msgspec.ValidationError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"damaged: {type(exc).__name__}: {exc}") from None
+
+
+_SETTINGS_TAG = ev.SettingsChanged.__name__.encode()  # every such record holds its tag
+
+
+def settings_after(settings: Settings, records: Iterable[tuple[int, bytes]]) -> Settings:
+    """The settings in force after `records`, starting from `settings`: only records that
+    can hold a change are decoded, so a tail of thousands costs little more than reading it."""
+    for _, data in records:
+        if _SETTINGS_TAG in data:
+            for e in decode_record(data).events:
+                if isinstance(e, ev.SettingsChanged):
+                    settings = settings_of(e)
+    return settings
+
+
 def restore(fp: dict[str, Any], orders: list[Order] | None = None) -> State:
     """The state a fingerprint describes: `fingerprint(restore(fp)) == fp`.
 
     `orders`: the orders as records, for a fingerprint taken without them.
     """
-    # By name: every setting the fingerprint holds (tuples where Settings keeps them).
-    settings: dict[str, Any] = {
-        k: tuple(v) if isinstance(v, list) else v for k, v in fp["settings"].items()
-    }
     state = State(
-        settings=Settings(**settings),
+        settings=_settings(fp["settings"]),
         now=fp["now"],
         order_seq=fp["order_seq"],
         request_seq=fp["request_seq"],

@@ -20,11 +20,24 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from engine.checkpoint import CheckpointError, Header, decode, encode, read_header, record_digest
-from engine.core import Engine
+from engine.checkpoint import (
+    CheckpointError,
+    Header,
+    decode,
+    decode_settings,
+    encode,
+    read_header,
+    record_digest,
+    settings_after,
+)
+from engine.settings import Settings
 from engine.sqlite_journal import DIR_MODE, FILE_MODE, SqliteJournal
 from engine.state import State
+
+if TYPE_CHECKING:  # not at run time: `seatflow payroll` reads settings without the engine
+    from engine.core import Engine
 
 log = logging.getLogger("seatflow.checkpoint")
 
@@ -77,26 +90,44 @@ class CheckpointFiles:
         return final
 
 
+def _made_from(journal: SqliteJournal, header: Header) -> None:
+    """CheckpointError unless the checkpoint was made from this journal."""
+    record = journal.record(header.seq)
+    if record is None:
+        raise CheckpointError(f"not made from this journal (its record {header.seq} is missing)")
+    if record_digest(record) != header.record_sha256:
+        raise CheckpointError(f"not made from this journal (its record {header.seq} differs)")
+
+
 def newest_valid(files: CheckpointFiles, journal: SqliteJournal) -> tuple[Header, State] | None:
     """The newest checkpoint this journal can go on from, as (header, state), or None."""
     for path in files.paths():
         try:
             data = path.read_bytes()
-            header = read_header(data)
-            record = journal.record(header.seq)
-            if record is None:
-                raise CheckpointError(
-                    f"not made from this journal (its record {header.seq} is missing)"
-                )
-            if record_digest(record) != header.record_sha256:
-                raise CheckpointError(
-                    f"not made from this journal (its record {header.seq} differs)"
-                )
+            _made_from(journal, read_header(data))
             header, state = decode(data)
         except (OSError, CheckpointError) as exc:
             log.warning("ignoring checkpoint %s: %s", path.name, exc)
             continue
         return header, state
+    return None
+
+
+def settings_now(files: CheckpointFiles, journal: SqliteJournal) -> Settings | None:
+    """The center's settings as its state has them now, without recovering the state: the
+    newest usable checkpoint's, then the changes in the journal after it. A journal that
+    still starts at record 1 needs no checkpoint; else None without one."""
+    for path in files.paths():
+        try:
+            data = path.read_bytes()
+            _made_from(journal, read_header(data))
+            header, settings = decode_settings(data)
+        except (OSError, CheckpointError) as exc:
+            log.warning("ignoring checkpoint %s: %s", path.name, exc)
+            continue
+        return settings_after(settings, journal.replay(header.seq))
+    if journal.first == 1:
+        return settings_after(Settings(), journal.replay(0))
     return None
 
 

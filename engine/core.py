@@ -205,7 +205,12 @@ class Engine:
         pending = None
         if record is not None and data is not None:
             try:
-                pending = self.journal.append(data, rows) if rows else self.journal.append(data)
+                closed = changes.closed_writes
+                pending = (
+                    self.journal.append(data, rows, closed)
+                    if rows or closed
+                    else self.journal.append(data)
+                )
             except Exception as exc:  # refused at once: the record is not in the journal
                 await self._restore(command, exc)
                 raise Unavailable(

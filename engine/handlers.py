@@ -327,7 +327,9 @@ def close_payroll_month(ch: Changes, c: cmd.ClosePayrollMonth) -> Reply:
         )
     report = payroll_report(ch.state, month.text, ch.now)
     report.closed_at = format_time(ch.now)
-    ch.emit(ev.PayrollMonthClosed(month.text, c.by, msgspec.json.encode(report)))
+    frozen_report = msgspec.json.encode(report)
+    ch.emit(ev.PayrollMonthClosed(month.text, c.by, frozen_report))
+    ch.closed_writes.append((month.text, frozen_report))
     return Reply(200, MonthClosedView(month.text, report.closed_at, report.totals))
 
 

@@ -15,9 +15,12 @@ import asyncio
 from collections.abc import Awaitable, Iterator, Sequence
 from typing import Protocol, runtime_checkable
 
-# Archive rows (order id, encoded order: engine.archive) a record writes: durable in the
-# same write as the record, so the archive never disagrees with the journal.
+# Side rows a record writes, durable in the same write as the record, so they never
+# disagree with the journal. Archive rows: (order id, encoded order: engine.archive).
 Rows = Sequence[tuple[str, bytes]]
+# Closed rows: (month "YYYY-MM", its frozen payroll report: engine.payroll.closing), so a
+# reader (`seatflow payroll`) answers a closed month without recovering the state.
+Closed = Sequence[tuple[str, bytes]]
 
 
 class JournalError(Exception):
@@ -25,10 +28,11 @@ class JournalError(Exception):
 
 
 class Journal(Protocol):
-    def append(self, record: bytes, rows: Rows = ()) -> Awaitable[int]:
+    def append(self, record: bytes, rows: Rows = (), closed: Closed = ()) -> Awaitable[int]:
         """Place the record next in the log; the awaitable gives its seq once durable.
 
-        `rows` go to the archive in the same durable write (replacing rows of those ids)."""
+        `rows` go to the archive and `closed` to the closed months in the same durable
+        write (replacing rows of those ids and months)."""
         ...
 
     async def flush(self) -> None:
@@ -53,6 +57,11 @@ class LocalJournal(Journal, Protocol):
         """The archive row of an order, as last durably written, or None."""
         ...
 
+    def closed(self, month: str) -> bytes | None:
+        """The frozen report of a closed month, as durably written, or None (not closed, or
+        closed by a build that wrote no closed rows)."""
+        ...
+
 
 class MemoryJournal:
     """Records in a list; durable the moment they are appended (nothing to wait for)."""
@@ -60,6 +69,7 @@ class MemoryJournal:
     def __init__(self) -> None:
         self.records: list[bytes] = []
         self.rows: dict[str, bytes] = {}
+        self.closed_rows: dict[str, bytes] = {}
 
     def replay(self, after: int = 0) -> Iterator[tuple[int, bytes]]:
         for i in range(after, len(self.records)):
@@ -68,9 +78,13 @@ class MemoryJournal:
     def archived(self, order_id: str) -> bytes | None:
         return self.rows.get(order_id)
 
-    def append(self, record: bytes, rows: Rows = ()) -> Awaitable[int]:
+    def closed(self, month: str) -> bytes | None:
+        return self.closed_rows.get(month)
+
+    def append(self, record: bytes, rows: Rows = (), closed: Closed = ()) -> Awaitable[int]:
         self.records.append(record)
         self.rows.update(rows)
+        self.closed_rows.update(closed)
         fut: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         fut.set_result(len(self.records))
         return fut

@@ -21,7 +21,7 @@ import sqlite3
 from collections.abc import Awaitable, Iterator
 from pathlib import Path
 
-from engine.journal import JournalError, Rows
+from engine.journal import Closed, JournalError, Rows
 from engine.segments import Segment
 
 JOURNAL_FILE = "journal.sqlite3"
@@ -79,6 +79,12 @@ class SqliteJournal:
             "CREATE TABLE IF NOT EXISTS archive (id TEXT PRIMARY KEY, data BLOB NOT NULL) "
             "WITHOUT ROWID"
         )
+        # Closed payroll months' frozen reports (engine.payroll.closing): written with the
+        # close's record, so `seatflow payroll` of a closed month reads one row.
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS closed (month TEXT PRIMARY KEY, report BLOB NOT NULL) "
+            "WITHOUT ROWID"
+        )
         # Records moved out to segment files (engine.segments), oldest first.
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS moved_out (first INTEGER PRIMARY KEY, last INTEGER NOT "
@@ -88,6 +94,7 @@ class SqliteJournal:
         self._last = row[0] or 0
         self._pending: list[bytes] = []
         self._rows: list[tuple[str, bytes]] = []
+        self._closed: list[tuple[str, bytes]] = []
         self._waiters: list[asyncio.Future[int]] = []
         self._commit_scheduled = False
         # Archive lookups this loop turn, and whether they share a read transaction.
@@ -139,6 +146,10 @@ class SqliteJournal:
             self._reading = False
             self._db.execute("COMMIT")
 
+    def closed(self, month: str) -> bytes | None:
+        row = self._db.execute("SELECT report FROM closed WHERE month = ?", (month,)).fetchone()
+        return None if row is None else bytes(row[0])
+
     def moved_out(self) -> list[Segment]:
         """The segments moved out of this journal, in order (the first records of history)."""
         rows = self._db.execute("SELECT name, first, last, sha256 FROM moved_out ORDER BY first")
@@ -184,7 +195,7 @@ class SqliteJournal:
             return None
         return self._last
 
-    def append(self, record: bytes, rows: Rows = ()) -> Awaitable[int]:
+    def append(self, record: bytes, rows: Rows = (), closed: Closed = ()) -> Awaitable[int]:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[int] = loop.create_future()
         if self._error is not None:
@@ -193,6 +204,8 @@ class SqliteJournal:
         self._pending.append(record)
         if rows:
             self._rows.extend(rows)
+        if closed:
+            self._closed.extend(closed)
         self._waiters.append(fut)
         if not self._commit_scheduled:
             self._commit_scheduled = True
@@ -210,11 +223,11 @@ class SqliteJournal:
     def _commit(self) -> None:
         """Write and fsync everything appended this turn, then resolve its waiters."""
         self._commit_scheduled = False
-        batch, waiters, rows = self._pending, self._waiters, self._rows
-        self._pending, self._waiters, self._rows = [], [], []
+        batch, waiters, rows, closed = self._pending, self._waiters, self._rows, self._closed
+        self._pending, self._waiters, self._rows, self._closed = [], [], [], []
         first = self._last + 1
         try:
-            self._write(first, batch, rows)
+            self._write(first, batch, rows, closed)
         except Exception as exc:  # disk full, I/O error: nothing in batch is durable
             self._error = exc
             err = JournalError(f"journal write failed: {exc}")
@@ -227,7 +240,7 @@ class SqliteJournal:
             if not w.done():
                 w.set_result(first + i)
 
-    def _write(self, first: int, batch: list[bytes], rows: Rows = ()) -> None:
+    def _write(self, first: int, batch: list[bytes], rows: Rows = (), closed: Closed = ()) -> None:
         db = self._db
         self._end_read()  # a read of this turn began before the commit: the write sees all
         db.execute("BEGIN")
@@ -238,6 +251,10 @@ class SqliteJournal:
             )
             if rows:  # in the batch's order: a later row of an id replaces an earlier one
                 db.executemany("INSERT OR REPLACE INTO archive (id, data) VALUES (?, ?)", rows)
+            if closed:
+                db.executemany(
+                    "INSERT OR REPLACE INTO closed (month, report) VALUES (?, ?)", closed
+                )
             db.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(sqlite3.Error):

@@ -442,8 +442,9 @@ def _clock_set(state: State, e: ev.ClockSet, at: int) -> None:
     pass  # the record's time is the new time; advance() already moved to it
 
 
-def _settings_changed(state: State, e: ev.SettingsChanged, at: int) -> None:
-    state.settings = Settings(
+def settings_of(e: ev.SettingsChanged) -> Settings:
+    """The settings a change puts in force."""
+    return Settings(
         e.logout_grace_s,
         e.stop_new_before_end_s,
         e.timezone,
@@ -455,6 +456,10 @@ def _settings_changed(state: State, e: ev.SettingsChanged, at: int) -> None:
         e.sticky_window_s,
         e.order_retention_days,
     )
+
+
+def _settings_changed(state: State, e: ev.SettingsChanged, at: int) -> None:
+    state.settings = settings_of(e)
     for agent_id in state.agents:
         _rewind(state, agent_id, at)
     _rebuild_responses(state)

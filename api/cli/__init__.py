@@ -5,7 +5,7 @@
     seatflow keys create --role ROLE [--agent ID] [--data DIR]
     seatflow replay [--data DIR] [--segments DIR]
     seatflow journal archive --before YYYY-MM-DD --segments DIR [--data DIR]
-    seatflow payroll YYYY-MM [--data DIR] [--format table|csv|xlsx] [--output FILE]
+    seatflow payroll YYYY-MM [--data DIR] [--format table|json|csv|xlsx] [--output FILE]
     seatflow simulate ... | seatflow staffing ...   (plugged in by bench, see below)
 
 `serve` and `keys create` take the data directory's lock (one writer per

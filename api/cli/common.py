@@ -1,14 +1,20 @@
-"""What the subcommands share: how they fail, and how they recover an engine."""
+"""What the subcommands share: how they fail, and how they recover an engine.
+
+The `seatflow` command imports every subcommand's module to build its parser: each
+imports at the top only what that takes, and the engine, the key tooling and the web
+stack inside the functions that use them, so a command loads only what it runs
+(`seatflow payroll` of a closed month reads one row: bench/RESULTS.md).
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from engine import checkpoint_files
-from engine.checkpoint_files import CheckpointFiles
-from engine.core import Engine
+if TYPE_CHECKING:
+    from engine.core import Engine
 
 log = logging.getLogger("seatflow")
 
@@ -30,4 +36,6 @@ def fail(message: str) -> int:
 
 def recover(engine: Engine, data: Path) -> None:
     """An embedded center's state: its newest checkpoint, then the journal after it."""
-    checkpoint_files.recover(engine, CheckpointFiles(data))
+    from engine import checkpoint_files
+
+    checkpoint_files.recover(engine, checkpoint_files.CheckpointFiles(data))

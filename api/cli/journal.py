@@ -26,10 +26,7 @@ import msgspec
 from api.cli.common import fail, recover
 from engine import segments
 from engine.calendar import date_start
-from engine.checkpoint import encode
-from engine.checkpoint_files import CheckpointFiles
 from engine.clock import ManualClock
-from engine.core import Engine
 from engine.sqlite_journal import JOURNAL_FILE, DataDirLocked, SqliteJournal, lock_data_dir
 
 PER_SEGMENT = 1_000_000
@@ -70,6 +67,10 @@ def run_archive(args: argparse.Namespace) -> int:
 
 
 async def _archive(args: argparse.Namespace) -> int:
+    from engine.checkpoint import encode
+    from engine.checkpoint_files import CheckpointFiles
+    from engine.core import Engine
+
     journal = SqliteJournal(args.data / JOURNAL_FILE)
     engine = Engine(journal, ManualClock(0))
     try:

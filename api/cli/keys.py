@@ -15,18 +15,19 @@ import faulthandler
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from api.auth import hash_key, new_key
 from api.cli import stores
 from api.cli.common import fail, recover, shown
-from engine.clock import ManualClock, start_manual
-from engine.commands import Command, CreateKey, RevokeKey
-from engine.core import Engine
-from engine.errors import SeatflowError
-from engine.keys import ApiKey, key_id
-from engine.sqlite_journal import DataDirLocked, SqliteJournal, lock_data_dir
+from engine.clock import ManualClock
+from engine.sqlite_journal import DataDirLocked, lock_data_dir
 from presence.timeutil import format_time
+
+# The key tooling (api.auth, and with it starlette) and the engine load in the commands
+# that use them: building the parser for `seatflow payroll` must not (api.cli.common).
+if TYPE_CHECKING:
+    from engine.commands import Command
+    from engine.keys import ApiKey
 
 KEYS_DEADLINE_S = 45.0
 # Who revoked a key from the command line, as the key list shows it.
@@ -53,6 +54,10 @@ def add_parser(sub: Any) -> None:
 async def _execute_offline(data: Path, command: Command) -> None:
     # A manual clock, started as `serve --clock manual` starts it: changing keys
     # offline never moves a virtual (test) clock forward to wall time.
+    from engine.clock import start_manual
+    from engine.core import Engine
+    from engine.sqlite_journal import SqliteJournal
+
     engine = Engine(SqliteJournal.in_dir(data), ManualClock(0))
     try:
         recover(engine, data)
@@ -75,6 +80,8 @@ async def _execute_in_redis(args: argparse.Namespace, command: Command) -> None:
 
 def _execute(args: argparse.Namespace, command: Command) -> int | None:
     """Run one key command on the store; an exit code when it failed, else None."""
+    from engine.errors import SeatflowError
+
     if args.redis:
         # Should it ever hang (Redis stalls), say where, and stop, rather than wait forever.
         faulthandler.dump_traceback_later(KEYS_DEADLINE_S, exit=True)
@@ -102,6 +109,10 @@ def _execute(args: argparse.Namespace, command: Command) -> int | None:
 
 
 def run_create(args: argparse.Namespace) -> int:
+    from api.auth import hash_key, new_key
+    from engine.commands import CreateKey
+    from engine.keys import key_id
+
     key = new_key()
     digest = hash_key(key)
     failed = _execute(args, CreateKey(digest, args.role, args.agent))
@@ -116,6 +127,8 @@ def run_create(args: argparse.Namespace) -> int:
 
 
 def run_revoke(args: argparse.Namespace) -> int:
+    from engine.commands import RevokeKey
+
     failed = _execute(args, RevokeKey(args.key_id, CLI_BY))
     if failed is not None:
         return failed

@@ -1,8 +1,12 @@
 """`seatflow payroll YYYY-MM [--data DIR | --redis URL --center C] [--format ...] [--output FILE]`.
 
-The same monthly report as `GET /v1/payroll/{month}`, offline: the journal is
-replayed read-only (it works beside a running server, SQLite WAL) and the report
-is taken at the journal's last recorded time.
+The same monthly report as `GET /v1/payroll/{month}`, offline and read-only (it works
+beside a running server, SQLite WAL). A closed month's frozen report is read from its
+row beside the journal (written with the close's record), no state recovered: the
+center's language, when the output needs it, comes from the newest checkpoint and the
+journal after it. An open month, or one closed by a build that wrote no rows, is
+replayed from the checkpoint and the journal and taken at the journal's last time.
+`--format json` prints the bytes `GET /v1/payroll/{month}` answers.
 """
 
 from __future__ import annotations
@@ -13,17 +17,23 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from api.cli import stores
 from api.cli.common import shown
+from engine.calendar import month_text, parse_month
 from engine.errors import SeatflowError
 from engine.i18n import LANGUAGES
+from engine.payroll.views import PayrollReport
+
+_report = msgspec.json.Decoder(PayrollReport)
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("payroll", help="a month's payroll from the journal (offline)")
     p.add_argument("month", help="YYYY-MM, a calendar month in the center's time zone")
     stores.add_arguments(p)
-    p.add_argument("--format", choices=("table", "csv", "xlsx"), default="table")
+    p.add_argument("--format", choices=("table", "json", "csv", "xlsx"), default="table")
     p.add_argument(
         "--lang", choices=LANGUAGES,
         help="the language of headers and sheet names (default: the center setting 'language')",
@@ -101,18 +111,50 @@ def _table(report, lang: str) -> str:  # type: ignore[no-untyped-def]
     return out.getvalue()
 
 
-def run(args: argparse.Namespace) -> int:
+def _frozen(args: argparse.Namespace) -> tuple[PayrollReport, str] | None:
+    """A closed month's report and the language to show it in, from the row its close
+    wrote; None when only the state can say (the caller recovers it)."""
+    try:
+        month = month_text(parse_month(args.month))
+    except SeatflowError:
+        return None  # the recovered path says what is wrong with it, as the API does
+    needs_language = args.lang is None and args.format != "json"
+    got = stores.read_closed(args, month, language=needs_language)
+    if got is None:
+        return None
+    data, language = got
+    lang = args.lang or language
+    if lang is None:
+        if needs_language:
+            return None  # the center's language, which only its state can say
+        lang = "en"  # unused: JSON has no headers
+    return _report.decode(data), lang
+
+
+def _recovered(args: argparse.Namespace) -> tuple[PayrollReport, str]:
     from engine.clock import RealClock
-    from engine.payroll.export import to_csv, to_xlsx
     from engine.payroll.report import payroll_report
 
+    engine = stores.read_engine(args, RealClock())
+    report = payroll_report(engine.state, args.month, engine.state.now)
+    return report, args.lang or engine.state.settings.language
+
+
+def run(args: argparse.Namespace) -> int:
+    from engine.payroll.export import to_csv, to_xlsx
+
     try:
-        engine = stores.read_engine(args, RealClock())
-        report = payroll_report(engine.state, args.month, engine.state.now)
+        report, lang = _frozen(args) or _recovered(args)
     except (SeatflowError, stores.NoJournal) as exc:
         print(f"seatflow: {getattr(exc, 'message', exc)}", file=sys.stderr)
         return 2
-    lang = args.lang or engine.state.settings.language
+    if args.format == "json":  # the bytes of GET /v1/payroll/{month} (api.errors.json_response)
+        body = msgspec.json.encode(report)
+        if args.output is not None:
+            args.output.write_bytes(body)
+        else:
+            sys.stdout.buffer.write(body)
+        return 0
     if args.format == "xlsx":
         out = args.output or Path(f"payroll-{report.month}.xlsx")
         out.write_bytes(to_xlsx(report, lang))

@@ -7,16 +7,18 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from api.cli import stores
 from api.cli.common import fail, shown
 from engine.clock import RealClock
-from engine.core import Engine
 from engine.journal import JournalError
 from engine.segments import SegmentError
 from presence.timeutil import format_time
 from router.order import SHOWN_STATUS
+
+if TYPE_CHECKING:
+    from engine.core import Engine
 
 
 def add_parser(sub: Any) -> None:

@@ -7,20 +7,19 @@ import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from api.cli import payroll
 from api.cli.common import fail
-from api.query import time_field
-from api.transport import HEAD_TIMEOUT_S, GuardedHttpTools
-from engine import checkpoint_files
-from engine.checkpoint_files import CheckpointFiles
-from engine.clock import Clock, ManualClock, RealClock, start_manual
-from engine.core import Center, Engine
-from engine.errors import Invalid
+from engine.clock import ManualClock, RealClock, start_manual
 from engine.sqlite_journal import DataDirLocked, SqliteJournal, lock_data_dir
-from engine.timers import TimerDriver
 from presence.timeutil import format_time
+
+# The web stack and the engine load in `run` (api.cli.common): `seatflow payroll` builds
+# this parser too. Hence the defaults below are resolved there.
+if TYPE_CHECKING:
+    from engine.clock import Clock
+    from engine.core import Center, Engine
 
 log = logging.getLogger("seatflow")
 
@@ -48,11 +47,11 @@ def add_parser(sub: Any) -> None:
     )
     serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.add_argument(
-        "--header-timeout", type=float, default=HEAD_TIMEOUT_S, metavar="S",
+        "--header-timeout", type=float, metavar="S",
         help="cut off a client whose request headers take longer than this (408; default 10)",
     )  # fmt: skip
     serve.add_argument(
-        "--checkpoint-every", type=int, default=checkpoint_files.EVERY_RECORDS, metavar="RECORDS",
+        "--checkpoint-every", type=int, metavar="RECORDS",
         help="write a checkpoint of the state after this many new journal records (or 10 "
         "minutes with at least one), so a restart replays only what follows (default 50000)",
     )  # fmt: skip
@@ -71,6 +70,9 @@ def _clock(kind: str) -> Clock:
 
 def _start_ms(args: argparse.Namespace) -> int | str | None:
     """--start as epoch ms, or why it cannot be used."""
+    from api.query import time_field
+    from engine.errors import Invalid
+
     if args.start is None:
         return None
     if args.clock != "manual":
@@ -105,7 +107,18 @@ def _admin_key() -> str | None:
     return key
 
 
+def _defaults(args: argparse.Namespace) -> None:
+    from api.transport import HEAD_TIMEOUT_S
+    from engine.checkpoint_files import EVERY_RECORDS
+
+    if args.header_timeout is None:
+        args.header_timeout = HEAD_TIMEOUT_S
+    if args.checkpoint_every is None:
+        args.checkpoint_every = EVERY_RECORDS
+
+
 def run(args: argparse.Namespace) -> int:
+    _defaults(args)
     start = _start_ms(args)
     if isinstance(start, str):
         return fail(start)
@@ -140,6 +153,7 @@ def run(args: argparse.Namespace) -> int:
     from api.app import create_app
     from api.auth import keys_current_everywhere
     from api.fastpath import with_fast_path
+    from api.transport import GuardedHttpTools
 
     if admin_key is None:
         log.warning(
@@ -176,6 +190,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _sqlite_factory(args: argparse.Namespace) -> Callable[[], Center]:
+    from engine import checkpoint_files
+    from engine.checkpoint_files import CheckpointFiles
+    from engine.core import Engine
+    from engine.timers import TimerDriver
+
     def factory() -> Engine:
         engine = Engine(SqliteJournal.in_dir(args.data), _clock(args.clock))
         files = CheckpointFiles(args.data)

@@ -2,7 +2,8 @@
 
 `--data DIR` (the embedded SQLite journal, the default) or `--redis URL --center NAME`.
 `seatflow replay`, `payroll` and `keys create` take these arguments; `replay` and
-`payroll` read through `read_engine`, so both work on either store.
+`payroll` read through `read_engine`, so both work on either store. `payroll` of a
+closed month reads its frozen report's row instead (`read_closed`), no state recovered.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ import argparse
 import asyncio
 import itertools
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from api.cli.common import recover
-from engine import segments
-from engine.clock import Clock
-from engine.core import Engine
 from engine.sqlite_journal import JOURNAL_FILE, SqliteJournal
+
+if TYPE_CHECKING:
+    from engine.clock import Clock
+    from engine.core import Engine
 
 
 class NoJournal(Exception):
@@ -35,8 +37,56 @@ def describe(args: argparse.Namespace) -> str:
     return str(args.data / JOURNAL_FILE)
 
 
+async def _read_closed_redis(
+    args: argparse.Namespace, month: str, language: bool
+) -> tuple[bytes, str | None] | None:
+    from engine.redis_backend import snapshot
+    from engine.redis_backend.config import connect
+    from engine.redis_backend.keys import Keys
+
+    client, blocking = connect(args.redis)
+    keys = Keys(args.center)
+    try:
+        report: Any = await client.hget(keys.closed, month)
+        if report is None:
+            return None
+        settings = await snapshot.settings_now(client, keys) if language else None
+        return bytes(report), None if settings is None else settings.language
+    finally:
+        await client.aclose()
+        await blocking.aclose()
+
+
+def read_closed(
+    args: argparse.Namespace, month: str, language: bool
+) -> tuple[bytes, str | None] | None:
+    """A closed month's frozen report from its row beside the journal, and with `language`
+    the center's language now (None if the store cannot say without the state), or None
+    without a row: the month is open, or was closed by a build that wrote no rows. NoJournal
+    if a data dir has no journal."""
+    if args.redis:
+        return asyncio.run(_read_closed_redis(args, month, language))
+    from engine.checkpoint_files import CheckpointFiles, settings_now
+
+    path = args.data / JOURNAL_FILE
+    if not path.exists():
+        raise NoJournal(f"no journal at {str(path)!r}")
+    journal = SqliteJournal(path)
+    try:
+        report = journal.closed(month)
+        if report is None:
+            return None
+        settings = settings_now(CheckpointFiles(args.data), journal) if language else None
+        return report, None if settings is None else settings.language
+    finally:
+        asyncio.run(journal.close())
+
+
 def read_history(args: argparse.Namespace, clock: Clock) -> Engine:
     """An engine rebuilt from the whole history: the segments, then the journal."""
+    from engine import segments
+    from engine.core import Engine
+
     if args.redis:
         from engine.redis_backend.node import read_history as redis_history
 
@@ -60,6 +110,9 @@ def read_history(args: argparse.Namespace, clock: Clock) -> Engine:
 
 def read_engine(args: argparse.Namespace, clock: Clock) -> Engine:
     """An engine recovered from the store; NoJournal if a data dir has none."""
+    from api.cli.common import recover
+    from engine.core import Engine
+
     if args.redis:
         from engine.redis_backend.node import read_center
 

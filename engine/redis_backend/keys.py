@@ -52,6 +52,11 @@ class Keys:
         return self._key("archive")
 
     @property
+    def closed(self) -> str:
+        """Hash month -> frozen payroll report of a closed month, set with its stream record."""
+        return self._key("closed")
+
+    @property
     def segments(self) -> str:
         """List of `name first last sha256`: journal segments trimmed from the stream."""
         return self._key("segments")

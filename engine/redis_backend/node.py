@@ -39,7 +39,7 @@ from engine.core import Engine, Listener
 from engine.errors import Unavailable
 from engine.events import decode_record
 from engine.handlers import Reply
-from engine.journal import JournalError, Rows
+from engine.journal import Closed, JournalError, Rows
 from engine.redis_backend import snapshot, stream, trim
 from engine.redis_backend.config import BLOCK_S, check_persistence, connect, raw, unreachable
 from engine.redis_backend.forward import CommandServer, Forwarder, await_stopped
@@ -72,7 +72,7 @@ class Role(StrEnum):
 class _FollowerJournal:
     """A follower's engine never writes: its node forwards commands to the owner."""
 
-    def append(self, record: bytes, rows: Rows = ()) -> asyncio.Future[int]:
+    def append(self, record: bytes, rows: Rows = (), closed: Closed = ()) -> asyncio.Future[int]:
         raise JournalError("a follower does not write the journal")
 
     async def flush(self) -> None:

@@ -3,13 +3,15 @@
 APPEND is the fencing: records land only if the caller's lease value (which carries its
 fencing token) is still the lease, and only right after the stream's last record, so a
 paused old owner, or a batch sent twice, can never write. The records' archive rows
-(engine.archive) are set in the archive hash by the same script: both or neither. A
+(engine.archive) and closed months' frozen reports (engine.payroll.closing) are set in
+the archive and closed hashes by the same script: all or nothing. A
 script that returns an error has written nothing: every check comes before the first XADD.
 """
 
 from __future__ import annotations
 
-# KEYS: lease, journal. ARGV: lease value, first seq, record...
+# KEYS: lease, journal, archive, closed. ARGV: lease value, first seq, n, n records, m,
+# m (order id, row) pairs, then (month, report) pairs.
 APPEND = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return redis.error_reply('FENCED the lease is no longer ' .. ARGV[1])
@@ -25,8 +27,12 @@ local n = tonumber(ARGV[3])
 for i = 1, n do
   redis.call('XADD', KEYS[2], string.format('0-%d', first + i - 1), 'r', ARGV[3 + i])
 end
-for i = 4 + n, #ARGV, 2 do
+local m = tonumber(ARGV[4 + n])
+for i = 5 + n, 4 + n + 2 * m, 2 do
   redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
+end
+for i = 5 + n + 2 * m, #ARGV, 2 do
+  redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 1])
 end
 return first + n - 1
 """

@@ -24,10 +24,20 @@ from typing import Any
 import redis
 from redis.asyncio import Redis
 
-from engine.checkpoint import FORMAT, CheckpointError, decode, encode, record_digest, shape
+from engine.checkpoint import (
+    FORMAT,
+    CheckpointError,
+    decode,
+    decode_settings,
+    encode,
+    record_digest,
+    settings_after,
+    shape,
+)
 from engine.redis_backend import stream, trim
 from engine.redis_backend.keys import Keys
 from engine.redis_backend.scripts import PUT_SNAPSHOT
+from engine.settings import Settings
 from engine.state import State
 
 log = logging.getLogger("seatflow.redis")
@@ -66,6 +76,40 @@ async def load(client: Redis, keys: Keys) -> tuple[int, State] | None:
         log.warning("ignoring the snapshot at seq %d: %s", seq, exc)
         return None
     return seq, state
+
+
+async def settings_now(client: Redis, keys: Keys) -> Settings | None:
+    """The center's settings as its state has them now, without loading the state: the
+    snapshot's (checked as `load` checks it), then the changes in the stream after it. A
+    stream that still starts at record 1 needs no snapshot; else None without one."""
+    settings, seq = Settings(), 0
+    fields: Any = await client.hmget(keys.snapshot, ["seq", "format", "chunks"])
+    if fields[0] is not None and (fields[1] or b"").decode() == snapshot_format():
+        n = int(fields[2] or 0)
+        parts: Any = await client.hmget(keys.snapshot, [f"data:{i}" for i in range(n)])
+        try:
+            if any(p is None for p in parts):
+                raise CheckpointError("a chunk is missing")
+            header, settings = decode_settings(b"".join(parts))
+            record = await stream.read_after(client, keys, header.seq - 1, 1)
+            if (
+                not record
+                or record[0][0] != header.seq
+                or record_digest(record[0][1]) != header.record_sha256
+            ):
+                raise CheckpointError(
+                    f"not made from this stream (its record {header.seq} differs)"
+                )
+            seq = header.seq
+        except CheckpointError as exc:
+            log.warning("ignoring the snapshot: %s", exc)
+            settings = Settings()
+    if seq == 0 and await stream.first_seq(client, keys) > 1:
+        return None  # trimmed, and nothing covers what was
+    while batch := await stream.read_after(client, keys, seq, 10_000):
+        settings = settings_after(settings, batch)
+        seq = batch[-1][0]
+    return settings
 
 
 def put(client: redis.Redis, keys: Keys, seq: int, data: bytes, lease_value: str) -> int:

@@ -16,12 +16,12 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
-from engine.journal import JournalError, Rows
+from engine.journal import Closed, JournalError, Rows
 from engine.redis_backend.keys import Keys
 from engine.redis_backend.scripts import APPEND
 
 Entries = list[tuple[int, bytes]]
-Pending = tuple[bytes, "asyncio.Future[int]", Rows]
+Pending = tuple[bytes, "asyncio.Future[int]", Rows, Closed]
 MAX_BATCH = 1000  # records per APPEND: bounds one script's time inside Redis
 
 
@@ -76,7 +76,7 @@ class RedisJournal:
         self.failed: JournalError | None = None
         self.batches = 0
 
-    def append(self, record: bytes, rows: Rows = ()) -> asyncio.Future[int]:
+    def append(self, record: bytes, rows: Rows = (), closed: Closed = ()) -> asyncio.Future[int]:
         fut: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._last = fut
         if self.failed is not None:
@@ -84,7 +84,7 @@ class RedisJournal:
             return fut
         self.appended += 1
         self.appended_record = record
-        self._pending.append((record, fut, rows))
+        self._pending.append((record, fut, rows, closed))
         if self._writer is None:
             self._writer = asyncio.get_running_loop().create_task(self._write())
         return fut
@@ -95,16 +95,20 @@ class RedisJournal:
                 batch = self._pending[:MAX_BATCH]
                 del self._pending[:MAX_BATCH]
                 first = self._next
-                rows = [x for _, _, rs in batch for row in rs for x in row]
+                rows = [x for _, _, rs, _ in batch for row in rs for x in row]
+                closed = [x for _, _, _, cs in batch for row in cs for x in row]
+                keys = self._keys
                 try:
                     await self._append(
-                        keys=[self._keys.lease, self._keys.journal, self._keys.archive],
+                        keys=[keys.lease, keys.journal, keys.archive, keys.closed],
                         args=[
                             self._lease_value,
                             first,
                             len(batch),
-                            *(r for r, _, _ in batch),
+                            *(r for r, _, _, _ in batch),
+                            len(rows) // 2,
                             *rows,
+                            *closed,
                         ],
                     )
                 except (RedisError, OSError) as exc:
@@ -112,7 +116,7 @@ class RedisJournal:
                     return
                 self._next = first + len(batch)
                 self.batches += 1
-                for i, (_, fut, _) in enumerate(batch):
+                for i, (_, fut, _, _) in enumerate(batch):
                     if not fut.done():
                         fut.set_result(first + i)
         finally:
@@ -121,7 +125,7 @@ class RedisJournal:
     def fail(self, error: JournalError, batch: list[Pending] | None = None) -> None:
         """Fail every record not yet durable, and every later append."""
         self.failed = error
-        for _, fut, _ in [*(batch or []), *self._pending]:
+        for _, fut, _, _ in [*(batch or []), *self._pending]:
             if not fut.done():
                 fut.set_exception(error)
         self._pending.clear()

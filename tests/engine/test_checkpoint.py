@@ -24,6 +24,7 @@ from engine.clock import ManualClock
 from engine.core import Engine
 from engine.fingerprint import fingerprint
 from engine.invariants import check
+from engine.segments import Segment
 from engine.sqlite_journal import SqliteJournal
 
 
@@ -338,3 +339,49 @@ async def test_a_checkpoint_naming_an_unknown_agent_for_a_customer_is_damaged(ma
     fp["customers"][0][1] = "ghost"
     with pytest.raises(ValueError, match="customer 'c-1': last agent 'ghost' is unknown"):
         restore(fp)
+
+
+async def settings_now(data: Path) -> Any:
+    journal = SqliteJournal.in_dir(data)
+    try:
+        return checkpoint_files.settings_now(CheckpointFiles(data), journal)
+    finally:
+        await journal.close()
+
+
+@pytest.mark.parametrize("cut", ["none", "before the change", "after the change", "damaged"])
+async def test_the_settings_now_without_the_state_are_the_replayed_ones(
+    tmp_path, make_center, script_player, rng, cut
+):
+    """What `seatflow payroll` of a closed month reads instead of recovering: the newest
+    usable checkpoint's settings, then every change in the journal after it."""
+    random_script, play_script = script_player
+    center = make_center(journal=SqliteJournal.in_dir(tmp_path))
+    await play_script(center, random_script(rng, 200))  # changes settings too, at times
+    before = center.engine.last_seq
+    changed = cmd.ChangeSettings(900, 300, "Asia/Shanghai", language="zh-CN", wrap_up_s=30)
+    await center.engine.execute(changed)
+    last = center.engine.last_seq
+    await center.engine.close()
+    if cut == "before the change":
+        checkpoint_at(tmp_path, before // 2)
+    elif cut == "after the change":
+        checkpoint_at(tmp_path, last)
+    elif cut == "damaged":
+        checkpoint_at(tmp_path, before // 2)
+        _corrupt(checkpoint_at(tmp_path, last), "flipped byte")
+    replayed = full_replay(tmp_path).state.settings
+    assert replayed.language == "zh-CN"
+    assert await settings_now(tmp_path) == replayed
+
+
+async def test_without_a_checkpoint_settings_of_a_moved_out_head_are_unknown(
+    tmp_path, make_center, script_player, rng
+):
+    center = await played(tmp_path, make_center, script_player, rng, 100)
+    last = center.engine.last_seq
+    await center.engine.close()
+    journal = SqliteJournal.in_dir(tmp_path)
+    journal.move_out(Segment("segment-1", 1, last // 2, "0" * 64))
+    await journal.close()
+    assert await settings_now(tmp_path) is None  # the caller recovers (and says what is missing)

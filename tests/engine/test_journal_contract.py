@@ -33,6 +33,8 @@ from engine.redis_backend.stream import MAX_BATCH, RedisJournal
 from engine.sqlite_journal import JOURNAL_FILE, SqliteJournal
 
 Records = list[tuple[int, bytes]]
+T_NOV = 1_795_000_000_000  # 2026-11-18, and a time after November (Asia/Shanghai) ended
+T_DEC = 1_796_400_000_000
 
 
 class Backend(Protocol):
@@ -63,6 +65,10 @@ class Backend(Protocol):
 
     async def archived(self, order_id: str) -> bytes | None:
         """An archive row as a reader of its own finds it (engine.archive)."""
+        ...
+
+    async def closed(self, month: str) -> bytes | None:
+        """A closed month's frozen report as a reader of its own finds it."""
         ...
 
     async def break_store(self) -> None:
@@ -109,6 +115,13 @@ class SqliteBackend:
         reader = SqliteJournal(self.path)
         try:
             return reader.archived(order_id)
+        finally:
+            await reader.close()
+
+    async def closed(self, month: str) -> bytes | None:
+        reader = SqliteJournal(self.path)
+        try:
+            return reader.closed(month)
         finally:
             await reader.close()
 
@@ -171,6 +184,10 @@ class RedisBackend:
 
     async def archived(self, order_id: str) -> bytes | None:
         data = await self.client.hget(self.keys.archive, order_id)
+        return None if data is None else bytes(data)
+
+    async def closed(self, month: str) -> bytes | None:
+        data = await self.client.hget(self.keys.closed, month)
         return None if data is None else bytes(data)
 
     async def recover(self, clock: Clock) -> tuple[Engine, int]:
@@ -402,3 +419,46 @@ async def test_archive_rows_are_durable_with_their_record_and_only_with_it(
     await backend.restore()
     assert await backend.read() == [(1, b"r1"), (2, b"r2")]
     assert (await backend.archived("o1"), await backend.archived("o3")) == (b"v2", None)
+
+
+async def test_closed_rows_are_durable_with_their_record_and_only_with_it(
+    breakable: Backend,
+) -> None:
+    """A closed month's row is written in the same durable write as its record: a reader
+    finds both or neither, and archive rows of the same batch beside them."""
+    backend = breakable
+    journal = await backend.open()
+    first = journal.append(b"r1", [("o1", b"v1")], [("2026-01", b"january")])
+    second = journal.append(b"r2", (), [("2026-02", b"february")])
+    assert await asyncio.gather(first, second) == [1, 2]
+    assert await backend.closed("2026-01") == b"january"
+    assert await backend.closed("2026-02") == b"february"
+    assert await backend.archived("o1") == b"v1"
+    assert await backend.closed("2026-03") is None
+    await backend.break_store()
+    big = b"x" * 64_000
+    lost = journal.append(big, [("o2", b"lost")], [("2026-03", b"lost")])
+    with pytest.raises(JournalError):
+        await lost
+    await journal.close()
+    await backend.restore()
+    assert await backend.read() == [(1, b"r1"), (2, b"r2")]
+    assert (await backend.closed("2026-03"), await backend.archived("o2")) == (None, None)
+
+
+async def test_closing_a_month_writes_its_frozen_report_beside_the_record(
+    backend: Backend,
+) -> None:
+    """The engine hands the close's frozen report to the journal with its record: the row
+    is the report the state holds, and the restarted engine's."""
+    engine = Engine(await backend.open(), ManualClock(T_NOV))
+    await engine.execute(cmd.SetPayrollScheme("2026-11", "CNY", [10], [100, 200]))
+    await engine.execute(cmd.UpsertAgent("a1", "Ann", "north", ["pre"], 2))
+    engine.clock.set(T_DEC)
+    await engine.execute(cmd.ClosePayrollMonth("2026-11", "payroll"))
+    report = engine.state.closed_months["2026-11"].report
+    assert await backend.closed("2026-11") == report
+    again = await engine.execute(cmd.ClosePayrollMonth("2026-11", "payroll"))  # a no-op
+    assert again.status == 200 and await backend.closed("2026-11") == report
+    restarted, _ = await backend.recover(ManualClock(T_DEC))
+    assert restarted.state.closed_months["2026-11"].report == report

@@ -19,6 +19,7 @@ from engine.redis_backend.node import RedisNode
 def every_key(keys: Keys) -> list[str]:
     return [
         keys.journal, keys.lease, keys.fence, keys.snapshot, keys.commands, keys.taken,
+        keys.archive, keys.closed, keys.segments,
         keys.replies("node-1"), keys.replies("node-2"), keys.replies_taken("node-1"),
     ]  # fmt: skip
 
