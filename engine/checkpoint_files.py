@@ -20,7 +20,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from engine.checkpoint import (
     CheckpointError,
@@ -39,6 +39,7 @@ from engine.state import State
 if TYPE_CHECKING:  # not at run time: `seatflow payroll` reads settings without the engine
     from engine.core import Engine
 
+T = TypeVar("T")
 log = logging.getLogger("seatflow.checkpoint")
 
 DIRECTORY = "checkpoints"
@@ -99,32 +100,33 @@ def _made_from(journal: SqliteJournal, header: Header) -> None:
         raise CheckpointError(f"not made from this journal (its record {header.seq} differs)")
 
 
-def newest_valid(files: CheckpointFiles, journal: SqliteJournal) -> tuple[Header, State] | None:
-    """The newest checkpoint this journal can go on from, as (header, state), or None."""
+def _newest_usable(
+    files: CheckpointFiles, journal: SqliteJournal, read: Callable[[bytes], tuple[Header, T]]
+) -> tuple[Header, T] | None:
+    """`read` of the newest checkpoint made from this journal that reads, or None: a
+    damaged or foreign one is logged and the next older one tried."""
     for path in files.paths():
         try:
             data = path.read_bytes()
             _made_from(journal, read_header(data))
-            header, state = decode(data)
+            return read(data)
         except (OSError, CheckpointError) as exc:
             log.warning("ignoring checkpoint %s: %s", path.name, exc)
-            continue
-        return header, state
     return None
+
+
+def newest_valid(files: CheckpointFiles, journal: SqliteJournal) -> tuple[Header, State] | None:
+    """The newest checkpoint this journal can go on from, as (header, state), or None."""
+    return _newest_usable(files, journal, decode)
 
 
 def settings_now(files: CheckpointFiles, journal: SqliteJournal) -> Settings | None:
     """The center's settings as its state has them now, without recovering the state: the
     newest usable checkpoint's, then the changes in the journal after it. A journal that
     still starts at record 1 needs no checkpoint; else None without one."""
-    for path in files.paths():
-        try:
-            data = path.read_bytes()
-            _made_from(journal, read_header(data))
-            header, settings = decode_settings(data)
-        except (OSError, CheckpointError) as exc:
-            log.warning("ignoring checkpoint %s: %s", path.name, exc)
-            continue
+    found = _newest_usable(files, journal, decode_settings)
+    if found is not None:
+        header, settings = found
         return settings_after(settings, journal.replay(header.seq))
     if journal.first == 1:
         return settings_after(Settings(), journal.replay(0))
