@@ -24,6 +24,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
+from engine.archived_ids import false_positive_rate
 from engine.state import State
 from presence.agent import STATES
 
@@ -74,6 +75,12 @@ class StateCollector(Collector):
             "seatflow_orders_in_memory",
             "Orders the live state holds (queued, assigned, completed within retention).",
             value=len(state.orders),
+        )
+        yield GaugeMetricFamily(
+            "seatflow_archive_filter_false_positive_ratio",
+            "Expected share of new order ids that still read the archive: the archived-ids "
+            "filter's false-positive rate for the orders archived so far (engine.archived_ids).",
+            value=false_positive_rate(state.counters.archived),
         )
         age = self._checkpoint_age()
         if age is not None:

@@ -67,16 +67,22 @@ def record_digest(record: bytes) -> bytes:
 
 class Body(msgspec.Struct, array_like=True):
     """The fingerprint without its orders, and the orders as typed records: the bulk of a
-    checkpoint encodes and decodes in msgspec's C code, not as a dict per order."""
+    checkpoint encodes and decodes in msgspec's C code, not as a dict per order. The
+    fingerprint holds the archived-ids filter's digest; its bits are here."""
 
     rest: dict[str, Any]
     orders: list[Order]
+    archived_ids: bytes
 
 
 def encode(state: State, seq: int, record: bytes) -> bytes:
     """The checkpoint of `state`, which is the fold of the journal up to `record` (seq)."""
     body = msgspec.msgpack.encode(
-        Body(fingerprint(state, orders=False), list(state.orders.values()))
+        Body(
+            fingerprint(state, orders=False),
+            list(state.orders.values()),
+            state.archived_ids.dump(),
+        )
     )
     header = Header(
         MAGIC, FORMAT, shape(), seq, state.now, record_digest(record), hashlib.sha256(body).digest()
@@ -113,7 +119,7 @@ def decode(data: bytes) -> tuple[Header, State]:
     gc.disable()
     try:
         decoded = msgspec.msgpack.decode(body, type=Body)
-        return header, restore(decoded.rest, decoded.orders)
+        return header, restore(decoded.rest, decoded.orders, decoded.archived_ids)
     except (msgspec.DecodeError, msgspec.ValidationError, KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"damaged: {type(exc).__name__}: {exc}") from None
     finally:
@@ -167,10 +173,13 @@ def settings_after(settings: Settings, records: Iterable[tuple[int, bytes]]) -> 
     return settings
 
 
-def restore(fp: dict[str, Any], orders: list[Order] | None = None) -> State:
+def restore(
+    fp: dict[str, Any], orders: list[Order] | None = None, archived_ids: bytes = b""
+) -> State:
     """The state a fingerprint describes: `fingerprint(restore(fp)) == fp`.
 
-    `orders`: the orders as records, for a fingerprint taken without them.
+    `orders`: the orders as records, for a fingerprint taken without them. `archived_ids`:
+    the filter's bits, whose digest the fingerprint holds (ValueError if they differ).
     """
     state = State(
         settings=_settings(fp["settings"]),
@@ -219,6 +228,9 @@ def restore(fp: dict[str, Any], orders: list[Order] | None = None) -> State:
     state.counters = Counters(**fp["counters"])
     state.transitions = {a: [(at, st) for at, st in ts] for a, ts in fp["transitions"].items()}
     state.audit = [AuditEntry(*row) for row in fp["audit"]]
+    state.archived_ids.load(archived_ids)
+    if state.archived_ids.digest() != fp["archived_ids"]:
+        raise ValueError("the archived-ids filter does not match the state's digest of it")
     state.history_from = fp["history_from"]
     for start, end, agents, values in fp["daybook"]:
         state.daybook.load(start, end, agents, values)

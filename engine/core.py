@@ -128,6 +128,8 @@ class Engine:
         order = self.recent.get(order_id)
         if order is not None:
             return order
+        if not self.state.archived_ids.may_hold(order_id):
+            return None  # never archived: nothing to read (engine.archived_ids)
         data = self._read_archive(order_id)
         return None if data is None else decode_order(data)
 

@@ -134,6 +134,8 @@ def fingerprint(state: State, *, orders: bool = True) -> dict[str, Any]:
             "archived": state.counters.archived,
         },
         "transitions": {a: [list(t) for t in ts] for a, ts in sorted(state.transitions.items())},
+        # The filter's digest, not its 32 MB: a checkpoint carries the bits (engine.checkpoint).
+        "archived_ids": state.archived_ids.digest(),
         "history_from": state.history_from,
         "daybook": [
             [d.start, d.end, list(d.agents), d.values.tobytes()] for d in state.daybook.days

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine import events as ev
+from engine.archived_ids import ArchivedIds
 from engine.calendar import LocalDays
 from engine.deadlines import RESPOND, WRAP, Deadlines
 from engine.keys import ApiKey, key_id
@@ -94,6 +95,9 @@ class State:
     # Ids of completed orders in memory, in completion order: the front is the next to
     # leave for the archive (engine.archive; a cache, rebuilt from the orders).
     done: deque[str] = field(default_factory=deque)
+    # Every id that left for the archive, as a fixed-size Bloom filter: a new order's id
+    # reads no archive (engine.archived_ids).
+    archived_ids: ArchivedIds = field(default_factory=ArchivedIds)
     # Presence history before `history_from` (a local midnight) is kept per agent per
     # day in the day book, not as transitions, shifts and audit (engine.history).
     daybook: DayBook = field(default_factory=DayBook)
@@ -333,8 +337,10 @@ def _qa_recorded(state: State, e: ev.QaRecorded, at: int) -> None:
 
 def _orders_archived(state: State, e: ev.OrdersArchived, at: int) -> None:
     orders, done = state.orders, state.done
+    add = state.archived_ids.add
     for order_id in e.order_ids:
         del orders[order_id]
+        add(order_id)
     state.counters.archived += len(e.order_ids)
     while done and done[0] not in orders:  # the archived, and any stale entry
         done.popleft()

@@ -2,11 +2,12 @@
 
 The engine decides synchronously (engine.core), so the archive rows it may need for the
 order ids a command names that are not in memory are read before the command runs, into
-`Engine.prefetched`. One HMGET per command cost a pool connection and ~120 µs of client
+`Engine.prefetched`; only ids the archived-ids filter may hold (engine.archived_ids), so a
+new order's id reads nothing. One HMGET per command cost a pool connection and ~120 µs of client
 CPU per order (bench/RESULTS.md, issue 12); here, as the journal batches its APPENDs,
 the ids of every command that arrives while no read is in flight go in one HMGET:
 
-    hold(command) --ids not in memory--> queue --first of the turn--> reader task
+    hold(command) --ids not in memory, maybe archived--> queue --first of the turn--> reader task
     reader: one HMGET for the queued ids -> rows into engine.prefetched -> wake each, in order
     (commands arriving meanwhile queue for the next HMGET, sent once these are woken)
 
@@ -62,9 +63,11 @@ class ArchivePrefetch:
     async def hold(self, engine: Engine, command: Command) -> list[str]:
         """Return once the command may run, its rows in `engine.prefetched`; the ids held,
         for `release` after it has run. Raises `Unavailable` if the read failed."""
+        state = engine.state
+        may_hold = state.archived_ids.may_hold  # a new id is certainly not archived: no read
         ids = [
             i for i in order_ids(command)
-            if i not in engine.state.orders and engine.recent.get(i) is None
+            if i not in state.orders and engine.recent.get(i) is None and may_hold(i)
         ]  # fmt: skip
         if not ids and not self._in_line:
             return ids  # nothing to read, nobody ahead: no await, no reordering

@@ -121,6 +121,7 @@ async def test_metrics_export_counters_gauges_and_histograms(api: Api) -> None:
         "seatflow_order_assignment_wait_seconds_count 1.0",
         "seatflow_order_assignment_wait_seconds_sum 40.0",
         "seatflow_orders_in_memory 2.0",
+        "seatflow_archive_filter_false_positive_ratio 0.0",  # nothing archived yet
     ):
         assert line in lines, line
     assert 'seatflow_queue_depth{skill="(none)"}' not in r.text
