@@ -12,7 +12,6 @@ replayed from the checkpoint and the journal and taken at the journal's last tim
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,11 +19,10 @@ from typing import Any
 import msgspec
 
 from api.cli import stores
-from api.cli.common import shown
 from engine.calendar import month_text, parse_month
 from engine.errors import SeatflowError
 from engine.i18n import LANGUAGES
-from engine.payroll.views import PayrollReport
+from engine.payroll.views import PayrollReport, PayrollRow, PayrollTotals
 
 _report = msgspec.json.Decoder(PayrollReport)
 
@@ -33,7 +31,11 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("payroll", help="a month's payroll from the journal (offline)")
     p.add_argument("month", help="YYYY-MM, a calendar month in the center's time zone")
     stores.add_arguments(p)
-    p.add_argument("--format", choices=("table", "json", "csv", "xlsx"), default="table")
+    p.add_argument(
+        "--format", choices=("table", "json", "csv", "xlsx"), default="table",
+        help="table (default): one line per agent, never wrapped or cut to the terminal's"
+        " width (wide names: pipe it to 'less -S')",
+    )  # fmt: skip
     p.add_argument(
         "--lang", choices=LANGUAGES,
         help="the language of headers and sheet names (default: the center setting 'language')",
@@ -68,47 +70,41 @@ def _seconds(x: float | None) -> str:
     return "–" if x is None else f"{x:.1f}"
 
 
-def _table(report, lang: str) -> str:  # type: ignore[no-untyped-def]
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
+_COLUMNS = (
+    "agent",
+    "team",
+    "completed",
+    "payout",
+    "on_duty_h",
+    "utilization",
+    "accuracy",
+    "logout_requests",
+    "forced_logouts",
+    "avg_first_response_s",
+)
 
+
+def _figures(x: PayrollRow | PayrollTotals) -> list[str]:
+    """The number columns, the same for an agent's row and the totals."""
+    return [
+        str(x.completed), _money(x.payout_cents), f"{x.on_duty_s / 3600:.2f}",
+        _pct(x.utilization), _pct(x.accuracy), str(x.logout_requests),
+        str(x.forced_logouts), _seconds(x.avg_first_response_s),
+    ]  # fmt: skip
+
+
+def _table(report: PayrollReport, lang: str) -> str:
+    from api.cli.table import Column, render
     from engine.i18n import strings
 
     t = strings(lang, "payroll", "table")
     title = t["title"].format(
         month=report.month, timezone=report.timezone, currency=report.scheme.currency
     )
-    table = Table(title=title)
-    for key in (
-        "agent",
-        "team",
-        "completed",
-        "payout",
-        "on_duty_h",
-        "utilization",
-        "accuracy",
-        "logout_requests",
-        "forced_logouts",
-        "avg_first_response_s",
-    ):
-        table.add_column(t[key], justify="left" if key in ("agent", "team") else "right")
-    for r in report.agents:
-        table.add_row(  # user text as Text: rich would read "[link=...]" in a str as markup
-            Text(shown(r.agent_id)), Text(shown(r.team)), str(r.completed), _money(r.payout_cents),
-            f"{r.on_duty_s / 3600:.2f}", _pct(r.utilization), _pct(r.accuracy),
-            str(r.logout_requests), str(r.forced_logouts), _seconds(r.avg_first_response_s),
-        )  # fmt: skip
+    columns = [Column(t[key], right=key not in ("agent", "team")) for key in _COLUMNS]
+    rows = [[r.agent_id, r.team, *_figures(r)] for r in report.agents]
     tot = report.totals
-    table.add_section()
-    table.add_row(
-        t["agents"].format(n=tot.agents), "", str(tot.completed), _money(tot.payout_cents),
-        f"{tot.on_duty_s / 3600:.2f}", _pct(tot.utilization), _pct(tot.accuracy),
-        str(tot.logout_requests), str(tot.forced_logouts), _seconds(tot.avg_first_response_s),
-    )  # fmt: skip
-    out = io.StringIO()
-    Console(file=out, width=140, color_system=None).print(table)
-    return out.getvalue()
+    return render(title, columns, rows, [t["agents"].format(n=tot.agents), "", *_figures(tot)])
 
 
 def _frozen(args: argparse.Namespace) -> tuple[PayrollReport, str] | None:

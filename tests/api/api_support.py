@@ -7,6 +7,8 @@ namespace package spanning tests/api and the real api/.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -82,3 +84,43 @@ async def make_api() -> AsyncIterator[Api]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://seatflow") as client:
         yield Api(client, engine, journal)
+
+
+def _columns_of(line: str) -> list[tuple[int, int, str]]:
+    """Each character of `line` with the terminal columns it covers, [start, end): written
+    apart from api.cli.table so the tests check its widths rather than repeat them."""
+    out, col = [], 0
+    for c in line:
+        w = 0 if unicodedata.category(c) in ("Mn", "Me") else (
+            2 if unicodedata.east_asian_width(c) in ("W", "F") else 1
+        )  # fmt: skip
+        out.append((col, col + w, c))
+        col += w
+    return out
+
+
+def table_cells(text: str) -> list[list[str]]:
+    """The lines of a `seatflow payroll` table (headings, rows, totals) cut into cells at
+    the terminal columns of the rule under the headings, padding kept. Fails when a
+    character stands outside every column: a row out of line with the headings."""
+    lines = text.splitlines()
+    rule = lines[2]
+    spans = [m.span() for m in re.finditer("─+", rule)]  # the rule is one column a character
+    rows = []
+    for line in lines[1:]:
+        if line == rule:
+            continue
+        cells = [""] * len(spans)
+        at = 0
+        for start, end, c in _columns_of(line):
+            if start == end:  # a combining mark: on the character before it
+                cells[at] += c
+                continue
+            inside = [i for i, (a, b) in enumerate(spans) if a <= start and end <= b]
+            if not inside:
+                assert c == " ", f"{c!r} at columns {start}-{end} outside every column: {line!r}"
+                continue
+            at = inside[0]
+            cells[at] += c
+        rows.append(cells)
+    return rows
