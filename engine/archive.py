@@ -5,8 +5,9 @@ kept by the journal backend itself: its rows are written in the same durable wri
 the record that changes them (`OrdersArchived`, and a late QA result on an archived
 order), so the archive and the journal can never disagree, whatever crashes. The fold
 never reads it: the events carry what state needs (engine.state), so replay is pure.
-Handlers read it for ids not in memory, so an archived id stays taken for the life of
-the center (an idempotent retry, a 409 conflict) with no set of ids in memory.
+Handlers read it for ids not in memory that the archived-ids filter may hold (a new id
+reads nothing: engine.archived_ids), so an archived id stays taken for the life of the
+center (an idempotent retry, a 409 conflict) with no set of ids in memory.
 
 `Recent` holds the rows of records not yet durable (and, for a grace period, of those
 just written) so a lookup between an order leaving memory and its row landing still
