@@ -13,8 +13,11 @@ as the HTTP server has in flight, each asking for one new id at a time:
 - per turn: the callers' ids collected in one event-loop turn and read by one HMGET,
   each caller woken with its answer (the way the journal batches its APPENDs);
 - owner: the owner's own code for it (engine.redis_backend.prefetch.ArchivePrefetch,
-  `hold` then `release` around each caller's SubmitOrders), the per-turn pattern plus
-  its queueing, ordering and holding of rows.
+  `wanted`, `hold` then `release` around each caller's SubmitOrders), the per-turn pattern
+  plus its queueing, ordering and holding of rows. The archived-ids filter is saturated
+  here (every bit set: every id may be archived), so every id is read: the worst case,
+  a center whose filter no longer rules anything out. With a filter that rules an id out
+  nothing is read at all.
 
 Reported: this process's CPU and the redis-server's per id looked up, and ids per
 HMGET, medians of `--repeat` rounds. More callers than the pool has connections (the
@@ -37,6 +40,7 @@ from redis.exceptions import RedisError
 from bench.load.burst import cpu_s
 from bench.load.redis_proc import start_redis
 from bench.report import emit
+from engine.archived_ids import SIZE as ids_size
 from engine.clock import ManualClock
 from engine.commands import NewOrder, SubmitOrders
 from engine.core import Engine
@@ -76,6 +80,7 @@ async def one_round(url: str, mode: str, tasks: int, ids: int, redis_pid: int) -
     batcher = TurnBatcher(client)
     owner = ArchivePrefetch(client, KEY)
     engine = Engine(MemoryJournal(), ManualClock(0))
+    engine.state.archived_ids.load(b"\xff" * ids_size)  # saturated: every id is read
     per_task = ids // tasks
     calls = done = 0
 
@@ -88,7 +93,8 @@ async def one_round(url: str, mode: str, tasks: int, ids: int, redis_pid: int) -
                 await client.hmget(KEY, [order_id])
             elif mode == "owner":
                 command = SubmitOrders([NewOrder(order_id, "pre", 0, b"")])
-                owner.release(engine, await owner.hold(engine, command))
+                wanted = owner.wanted(engine, command) or []
+                owner.release(engine, await owner.hold(engine, wanted))
             else:
                 await batcher.get(order_id)
             done += 1

@@ -278,7 +278,12 @@ class RedisNode:
     async def _run_owned(self, command: Command, at: int | None = None) -> tuple[Reply, int]:
         """Run on this owner's engine; the reply and the seq it reflects."""
         engine = self._engine
-        held = await self._prefetch.hold(engine, command)  # waits for those before it
+        prefetch = self._prefetch
+        held = prefetch.wanted(engine, command)
+        if held is None:
+            held = []  # nothing to read, nobody ahead: runs at once
+        else:
+            held = await prefetch.hold(engine, held)  # waits for those before it
         try:
             if isinstance(command, SetClock):
                 reply = await engine.set_clock(command.to)

@@ -7,7 +7,8 @@ new order's id reads nothing. One HMGET per command cost a pool connection and ~
 CPU per order (bench/RESULTS.md, issue 12); here, as the journal batches its APPENDs,
 the ids of every command that arrives while no read is in flight go in one HMGET:
 
-    hold(command) --ids not in memory, maybe archived--> queue --first of the turn--> reader task
+    wanted(command): ids not in memory, maybe archived (none, nobody ahead: run at once)
+    hold(ids) --> queue --first of the turn--> reader task
     reader: one HMGET for the queued ids -> rows into engine.prefetched -> wake each, in order
     (commands arriving meanwhile queue for the next HMGET, sent once these are woken)
 
@@ -60,17 +61,22 @@ class ArchivePrefetch:
         self._holders: Counter[str] = Counter()  # an id two commands name stays for both
         self.reads = 0  # HMGETs sent
 
-    async def hold(self, engine: Engine, command: Command) -> list[str]:
-        """Return once the command may run, its rows in `engine.prefetched`; the ids held,
-        for `release` after it has run. Raises `Unavailable` if the read failed."""
+    def wanted(self, engine: Engine, command: Command) -> list[str] | None:
+        """The ids to read before the command runs, or None when it may run at once: nothing
+        to read and nobody ahead (most intake: a new id is certainly not archived). Then
+        the caller skips `hold` and its await altogether."""
         state = engine.state
-        may_hold = state.archived_ids.may_hold  # a new id is certainly not archived: no read
+        may_hold = state.archived_ids.may_hold
         ids = [
             i for i in order_ids(command)
             if i not in state.orders and engine.recent.get(i) is None and may_hold(i)
         ]  # fmt: skip
-        if not ids and not self._in_line:
-            return ids  # nothing to read, nobody ahead: no await, no reordering
+        return ids if ids or self._in_line else None
+
+    async def hold(self, engine: Engine, ids: list[str]) -> list[str]:
+        """Return once the command naming `ids` (from `wanted`) may run, their rows in
+        `engine.prefetched`; the ids held, for `release` after it has run. Raises
+        `Unavailable` if the read failed."""
         waiter = _Waiter(engine, ids)
         self._holders.update(ids)
         self._queue.append(waiter)
