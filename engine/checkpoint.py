@@ -235,10 +235,7 @@ def restore(
     for start, end, agents, values in fp["daybook"]:
         state.daybook.load(start, end, agents, values)
     tallies = Tallies(fp["tallies"]["timezone"])
-    tallies.by_agent = {
-        a: {int(d): list(row) for d, row in days.items()}
-        for a, days in fp["tallies"]["days"].items()
-    }
+    tallies.load(fp["tallies"]["days"])
     tallies.log = {a: (list(t), list(s)) for a, (t, s) in fp["tallies"]["responses"].items()}
     tallies.log_from = fp["tallies"]["responses_from"]
     state.tallies = tallies

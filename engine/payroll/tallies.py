@@ -13,12 +13,59 @@ responses of the whole local days that start inside it (`log_from`).
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from engine.calendar import LocalDays
 
 COMPLETED, QA_CHECKED, QA_PASSED, RESPONDED, RESPONSE_MS = 0, 1, 2, 3, 4
+WIDTH = 5  # slots per day
+
+
+class DayRows:
+    """One agent's days as one packed array, WIDTH int64 slots a day from `first` on.
+
+    A dict of 5-item lists per day cost ~200 bytes a row and grew a dict per agent for
+    ever (bench/RESULTS.md, the long run: the largest part of what still grew per day);
+    packed, a day costs 40 bytes and a range's sums are strided slices summed in C.
+    """
+
+    __slots__ = ("first", "values")
+
+    def __init__(self, first: int) -> None:
+        self.first = first
+        self.values = array("q")
+
+    def __len__(self) -> int:
+        """Days spanned, from the first to the last held."""
+        return len(self.values) // WIDTH
+
+    def add(self, ordinal: int, slot: int, delta: int) -> None:
+        i = ordinal - self.first
+        values = self.values
+        if i < 0:  # a day before the first held (a time zone rebuild goes in any order)
+            self.values = values = array("q", bytes(8 * WIDTH * -i)) + values
+            self.first, i = ordinal, 0
+        end = (i + 1) * WIDTH
+        if end > len(values):
+            values.frombytes(bytes(8 * (end - len(values))))  # zeros
+        values[i * WIDTH + slot] += delta
+
+    def total(self, slot: int, first: int, end: int) -> int:
+        """The sum of `slot` over days with ordinals in [first, end)."""
+        lo = max(first - self.first, 0) * WIDTH
+        hi = min(end - self.first, len(self)) * WIDTH
+        return sum(self.values[lo + slot : hi : WIDTH]) if hi > lo else 0
+
+    def rows(self) -> dict[int, list[int]]:
+        """ordinal -> slots of every day that holds anything (the fingerprint's form)."""
+        v, first = self.values, self.first
+        return {
+            first + d: row
+            for d in range(len(self))
+            if any(row := list(v[d * WIDTH : (d + 1) * WIDTH]))
+        }
 
 
 class Tallies:
@@ -26,9 +73,9 @@ class Tallies:
 
     def __init__(self, timezone: str = "Asia/Shanghai") -> None:
         self.days = LocalDays(timezone)
-        # agent id -> local date ordinal -> [completed, qa_checked, qa_passed, responded,
-        # response_ms]
-        self.by_agent: dict[str, dict[int, list[int]]] = {}
+        # agent id -> its days: [completed, qa_checked, qa_passed, responded, response_ms]
+        # per local date ordinal
+        self.by_agent: dict[str, DayRows] = {}
         # agent id -> (times, running total of ms) of its first responses, in time order:
         # any window's count and sum by bisection (utilization reports take any window).
         self.log: dict[str, tuple[list[int], list[int]]] = {}
@@ -39,31 +86,26 @@ class Tallies:
     def timezone(self) -> str:
         return self.days.timezone
 
-    def _day(self, agent_id: str, at: int) -> list[int]:
+    def _add(self, agent_id: str, at: int, slot: int, delta: int) -> None:
         ordinal = self.days.ordinal(at)
         days = self.by_agent.get(agent_id)
         if days is None:
-            days = self.by_agent[agent_id] = {}
-        row = days.get(ordinal)
-        if row is None:
-            row = days[ordinal] = [0, 0, 0, 0, 0]
-        return row
+            days = self.by_agent[agent_id] = DayRows(ordinal)
+        days.add(ordinal, slot, delta)
 
     def completed(self, agent_id: str, at: int) -> None:
-        self._day(agent_id, at)[COMPLETED] += 1
+        self._add(agent_id, at, COMPLETED, 1)
 
     def qa(self, agent_id: str, completed_at: int, before: bool | None, passed: bool) -> None:
         """A QA result on an order `agent_id` completed at `completed_at`."""
-        row = self._day(agent_id, completed_at)
         if before is None:
-            row[QA_CHECKED] += 1
-        row[QA_PASSED] += int(passed) - int(bool(before))
+            self._add(agent_id, completed_at, QA_CHECKED, 1)
+        self._add(agent_id, completed_at, QA_PASSED, int(passed) - int(bool(before)))
 
     def responded(self, agent_id: str, at: int, response_ms: int) -> None:
         """A first response by `agent_id` at `at`, `response_ms` after the assignment."""
-        row = self._day(agent_id, at)
-        row[RESPONDED] += 1
-        row[RESPONSE_MS] += response_ms
+        self._add(agent_id, at, RESPONDED, 1)
+        self._add(agent_id, at, RESPONSE_MS, response_ms)
         log = self.log.get(agent_id)
         if log is None:
             log = self.log[agent_id] = ([], [])
@@ -128,37 +170,38 @@ class Tallies:
     def sums(self, agent_id: str, first: int, end: int) -> tuple[int, int, int]:
         """(completed, qa_checked, qa_passed) of local days with ordinals in [first, end)."""
         days = self.by_agent.get(agent_id)
-        if not days:
+        if days is None:
             return 0, 0, 0
-        c = q = p = 0
-        for ordinal in range(first, end):
-            row = days.get(ordinal)
-            if row is not None:
-                c += row[0]
-                q += row[1]
-                p += row[2]
-        return c, q, p
+        return (
+            days.total(COMPLETED, first, end),
+            days.total(QA_CHECKED, first, end),
+            days.total(QA_PASSED, first, end),
+        )
 
     def responses(self, agent_id: str, first: int, end: int) -> tuple[int, int]:
         """(first responses, their total ms since assignment) of days in [first, end)."""
         days = self.by_agent.get(agent_id)
-        if not days:
+        if days is None:
             return 0, 0
-        n = ms = 0
-        for ordinal in range(first, end):
-            row = days.get(ordinal)
-            if row is not None:
-                n += row[RESPONDED]
-                ms += row[RESPONSE_MS]
-        return n, ms
+        return days.total(RESPONDED, first, end), days.total(RESPONSE_MS, first, end)
 
     def dump_log(self) -> dict[str, list[list[int]]]:
         """The single responses, per agent [times, running totals], for the fingerprint."""
         return {a: [list(t), list(s)] for a, (t, s) in sorted(self.log.items())}
 
     def dump(self) -> dict[str, dict[int, list[int]]]:
-        """Plain data for the state fingerprint."""
-        return {
-            a: {d: list(row) for d, row in sorted(days.items())}
-            for a, days in sorted(self.by_agent.items())
-        }
+        """Plain data for the state fingerprint: the days that hold anything."""
+        dumped = {a: days.rows() for a, days in sorted(self.by_agent.items())}
+        return {a: rows for a, rows in dumped.items() if rows}
+
+    def load(self, dumped: Mapping[str, Mapping[int, list[int]]]) -> None:
+        """The inverse of `dump` (a checkpoint's days)."""
+        self.by_agent = {}
+        for agent_id, rows in dumped.items():
+            for ordinal, row in sorted((int(d), r) for d, r in rows.items()):
+                days = self.by_agent.get(agent_id)
+                if days is None:
+                    days = self.by_agent[agent_id] = DayRows(ordinal)
+                for slot, value in enumerate(row):
+                    if value:
+                        days.add(ordinal, slot, value)
