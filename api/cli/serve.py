@@ -58,7 +58,8 @@ def add_parser(sub: Any) -> None:
     serve.add_argument(
         "--segments", type=Path, metavar="DIR",
         help="with --redis: after each snapshot, move the stream's older records to journal "
-        "segment files in DIR (storage every node can write), then trim them from Redis",
+        "segment files in DIR, and the archived orders' rows they wrote to DIR/orders.sqlite3, "
+        "then trim them from Redis (storage every node can write; give every node the same DIR)",
     )  # fmt: skip
     serve.set_defaults(run=run)
 

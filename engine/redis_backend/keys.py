@@ -52,6 +52,12 @@ class Keys:
         return self._key("archive")
 
     @property
+    def archive_moved(self) -> str:
+        """Set once rows left the archive hash for `--segments DIR` (order_archive): a
+        process without DIR cannot read every archived order then."""
+        return self._key("archive-moved")
+
+    @property
     def closed(self) -> str:
         """Hash month -> frozen payroll report of a closed month, set with its stream record."""
         return self._key("closed")

@@ -23,6 +23,7 @@ import logging
 import os
 import secrets
 import socket
+import sqlite3
 import time
 from enum import StrEnum
 from pathlib import Path
@@ -45,6 +46,7 @@ from engine.redis_backend.config import BLOCK_S, check_persistence, connect, raw
 from engine.redis_backend.forward import CommandServer, Forwarder, await_stopped
 from engine.redis_backend.keys import Keys
 from engine.redis_backend.lease import Lease
+from engine.redis_backend.order_archive import DiskArchive
 from engine.redis_backend.prefetch import ArchivePrefetch
 from engine.redis_backend.stream import Fenced, RedisJournal
 from engine.state import State, apply_record
@@ -133,8 +135,11 @@ class RedisNode:
         self._server: CommandServer | None = None
         self._redis_down: str | None = None
         self._closing = False
+        # Archive rows moved out of the hash by trims (order_archive), in segments_dir.
+        self._disk = None if segments_dir is None else DiskArchive(segments_dir)
+        self._cannot_own_logged = False
         # Archive rows read ahead of the commands that name them, one HMGET per loop turn.
-        self._prefetch = ArchivePrefetch(self._client, self.keys.archive)
+        self._prefetch = ArchivePrefetch(self._client, self.keys.archive, self._disk)
 
     # -- what the API reads ---------------------------------------------------------
 
@@ -207,6 +212,8 @@ class RedisNode:
             except (RedisError, JournalError, OSError) as exc:
                 log.warning("closing as owner: %s", exc)
         self._reap_snapshot(wait=True)
+        if self._disk is not None:
+            self._disk.close()
         await self._client.aclose()
         await self._blocking.aclose()
 
@@ -254,7 +261,8 @@ class RedisNode:
         raise self._unavailable()
 
     async def find_archived(self, order_id: str) -> Order | None:
-        """An archived order from the archive hash (set with its stream record)."""
+        """An archived order from the archive hash (set with its stream record), else
+        from the order archive in segments_dir its row moved to (order_archive)."""
         if not self.ready:
             raise self._unavailable()
         if self.role is Role.OWNER:
@@ -263,9 +271,26 @@ class RedisNode:
                 return held
         try:
             data = await self._client.hget(self.keys.archive, order_id)
+            if data is None and self._disk is None and await self._rows_moved():
+                raise Unavailable(
+                    f"archived orders of center {self.keys.center!r} moved to the order "
+                    "archive in --segments DIR, which this process was not given",
+                    code="archive_unavailable",
+                )
         except RedisError as exc:
             raise unreachable(exc) from None
+        if data is None and self._disk is not None:
+            try:
+                data = await asyncio.to_thread(self._disk.get, order_id)
+            except sqlite3.Error as exc:
+                raise Unavailable(
+                    f"the order archive in --segments DIR cannot be read ({exc}); retry"
+                ) from None
         return None if data is None else decode_order(raw(data))
+
+    async def _rows_moved(self) -> bool:
+        """Have trims moved archive rows to a --segments DIR (order_archive)?"""
+        return bool(await self._client.exists(self.keys.archive_moved))
 
     async def catch_up(self) -> None:
         """A follower's copy takes in every record acknowledged before now; else nothing.
@@ -350,13 +375,28 @@ class RedisNode:
             await self._load()
         elif self.role is Role.FOLLOWER:
             await self._check_not_ahead()
-            if not self.standby:
+            if not self.standby and await self._may_own():
                 value = await self._lease.acquire()
                 if value is not None:
                     await self._promote(value)
         elif self.role is Role.OWNER:
             await self._keep_lease()
             self._maybe_snapshot()
+
+    async def _may_own(self) -> bool:
+        """Without segments_dir a process cannot own a center whose archive rows moved
+        there: it would take an archived id it cannot read for a new one. While it
+        holds the lease nothing moves (only the owner's child trims)."""
+        if self._disk is not None or not await self._rows_moved():
+            return True
+        if not self._cannot_own_logged:
+            log.error(
+                "center %s: archive rows were moved to a --segments DIR; this process has "
+                "none, so it serves as a follower only (restart it with --segments DIR)",
+                self.keys.center,
+            )
+            self._cannot_own_logged = True
+        return False
 
     async def _supervise(self) -> None:
         while not self._closing:

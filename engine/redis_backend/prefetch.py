@@ -22,11 +22,18 @@ Rows written by commands in flight are in `engine.recent` from their append unti
 after they are durable, and `Engine.archived` reads those first: a command woken with a
 row read before an earlier command rewrote it still sees the newer one. A failed HMGET
 fails every command of its batch with 503 `redis_unavailable`; none of them has run.
+
+Rows older than the last trim have moved from the hash to the order archive in
+--segments DIR (engine.redis_backend.order_archive): ids the HMGET does not find are
+looked up there, on a worker thread (a read may wait for a writer's commit), before
+the batch is woken. A row leaves the hash only once it is in the file, so an id in
+neither was never archived.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +47,7 @@ from engine.commands import Command
 from engine.core import Engine
 from engine.errors import Unavailable
 from engine.redis_backend.config import raw, unreachable
+from engine.redis_backend.order_archive import DiskArchive
 
 
 @dataclass(slots=True)
@@ -52,9 +60,10 @@ class _Waiter:
 
 
 class ArchivePrefetch:
-    def __init__(self, client: Redis, key: str) -> None:
+    def __init__(self, client: Redis, key: str, disk: DiskArchive | None = None) -> None:
         self._client = client
         self._key = key
+        self._disk = disk  # rows moved out of the hash (None: nothing moves, no --segments)
         self._queue: list[_Waiter] = []  # for the next HMGET, in arrival order
         self._reader: asyncio.Task[None] | None = None
         self._in_line = 0  # commands queued, or woken and not yet resumed
@@ -110,12 +119,13 @@ class ArchivePrefetch:
                 if wanted:
                     self.reads += 1
                     try:
-                        found = await self._client.hmget(self._key, wanted)
+                        rows = await self._rows(wanted)
                     except (RedisError, OSError) as exc:
                         # Those that needed the read fail; those queued behind only for order run.
                         _fail([w for w in batch if w.ids], partial(unreachable, exc))
+                    except sqlite3.Error as exc:
+                        _fail([w for w in batch if w.ids], partial(_disk_failed, exc))
                     else:
-                        rows = {i: raw(d) for i, d in zip(wanted, found, strict=True) if d}
                         for w in batch:
                             for order_id in w.ids:
                                 if order_id in rows:
@@ -129,6 +139,19 @@ class ArchivePrefetch:
             raise
         finally:
             self._reader = None
+
+    async def _rows(self, wanted: list[str]) -> dict[str, bytes]:
+        """The hash's rows, then the order archive's for the ids the hash lacks."""
+        found = await self._client.hmget(self._key, wanted)
+        rows = {i: raw(d) for i, d in zip(wanted, found, strict=True) if d}
+        if self._disk is not None and len(rows) < len(wanted):
+            missing = [i for i in wanted if i not in rows]
+            rows.update(await asyncio.to_thread(self._disk.get_many, missing))
+        return rows
+
+
+def _disk_failed(exc: BaseException) -> Unavailable:
+    return Unavailable(f"the order archive in --segments DIR cannot be read ({exc}); retry")
 
 
 def _fail(waiters: list[_Waiter], error: Callable[[], Unavailable]) -> None:

@@ -8,13 +8,18 @@ the next:
 
 1. the records first..S-1 are read from the stream and written to DIR as a segment
    (fsynced, renamed, read back against its digest);
-2. one fenced script (TRIM) checks the caller still holds the lease and the stream
+2. the archive rows those records wrote move from the hash `{center}:archive` to the
+   order archive in DIR (engine.redis_backend.order_archive: read under the lease,
+   stored fsynced, then dropped from the hash by a fenced script);
+3. one fenced script (TRIM) checks the caller still holds the lease and the stream
    still starts at `first`, appends the segment to the list `{center}:segments`, and
    trims the stream to start at S (record S stays: the snapshot names it).
 
-A kill at any moment loses nothing: before step 2 the records are still in the
+A kill at any moment loses nothing: before step 3 the records are still in the
 stream (a segment file not in the list is an orphan the next trim writes again under
-another name, and may be deleted); after it they are in a segment the list names.
+another name, and may be deleted; rows already moved are no longer in the hash, so the
+next trim skips them); after it they are in a segment the list names. Rows move before
+the trim so that a kill between the two never strands rows no record names any more.
 During a failover only the lease holder can trim: a demoted owner's child may still
 write a segment file (the same records, so the same content), but its TRIM is fenced.
 DIR should be storage every node that may own the center can write (a shared mount),
@@ -31,6 +36,7 @@ from typing import Any
 import redis
 
 from engine import segments
+from engine.redis_backend import order_archive
 from engine.redis_backend.keys import Keys
 from engine.redis_backend.stream import entry_seq
 
@@ -75,6 +81,11 @@ def move_before(
     if not records or records[-1][0] != seq - 1:
         raise segments.SegmentError(f"the stream lacks records {first}..{seq - 1}")
     segment = segments.write(directory, records)
+    moved = order_archive.move(
+        client, keys, lease_value, directory, order_archive.rows_written(records)
+    )
+    if moved == order_archive.FENCED:
+        return FENCED
     entry = f"{segment.name} {segment.first} {segment.last} {segment.sha256}"
     script = client.register_script(TRIM)
     result = int(
@@ -83,7 +94,10 @@ def move_before(
         )
     )
     if result == TRIMMED:
-        log.info("center %s: records %d..%d moved to %s", keys.center, first, seq - 1, segment.name)
+        log.info(
+            "center %s: records %d..%d moved to %s, %d archive rows to %s",
+            keys.center, first, seq - 1, segment.name, moved, order_archive.FILE,
+        )  # fmt: skip
     return result
 
 

@@ -155,3 +155,65 @@ def test_kill_9_while_trimming_loses_no_acknowledged_order(tmp_path: Path) -> No
         assert f"orders         {len(acked)} in memory" in whole.stdout, whole.stdout
     finally:
         server.close()
+
+
+@pytest.mark.skipif(not ON_REDIS, reason="the archive hash is Redis's")
+def test_archived_rows_move_out_of_redis_and_answer_as_before(tmp_path: Path) -> None:
+    """Trims move archived orders' rows from the Redis hash to DIR/orders.sqlite3: the
+    hash empties, and views, retries, conflicts and a late QA result answer as before,
+    also after a kill -9."""
+    segs = tmp_path / "segments"
+    server = Server(tmp_path, extra_args=("--checkpoint-every", "10", "--segments", str(segs)))
+    redis = Redis.from_url(server.redis_url or "")
+    archive = f"seatflow:{{{server.center}}}:archive"
+    day = future_day()
+    try:
+        server.start()
+        admin = server.client(server.admin_key)
+        platform = server.client(make_key(admin, "platform"))
+        put_agent(admin, "a1", skills=["en"], capacity=50)
+        add_shifts(admin, ("a1", at(day, "08:00"), at(day, "16:00")))
+        set_clock(admin, at(day, "09:00"))
+        login(admin, "a1")
+        for i in range(20):
+            push(platform, f"m{i}", "en", payload={"n": i})
+            ok(platform.post(f"/v1/orders/m{i}/complete"))
+        ok(admin.post("/v1/orders/m1/qa", json={"passed": True}))
+        live = {f"m{i}": ok(admin.get(f"/v1/orders/m{i}")) for i in range(20)}
+        set_clock(admin, at(day, "09:00", days=3))  # the sweep archives m0..m19
+        assert redis.hlen(archive) == 20
+        add_shifts(admin, ("a1", at(day, "08:00", days=3), at(day, "16:00", days=3)))
+        login(admin, "a1")
+
+        def trims_behind(first: int) -> None:
+            for i in range(first, first + 40):  # snapshots past the rows' records, trims
+                push(platform, f"n{i}", "en")
+                ok(platform.post(f"/v1/orders/n{i}/complete"))
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and redis.hlen(archive):
+                time.sleep(0.1)
+            assert redis.hlen(archive) == 0, "the rows did not move out"
+
+        trims_behind(0)
+        assert (segs / "orders.sqlite3").exists()
+        for run in range(2):
+            for order_id, view in live.items():
+                assert ok(admin.get(f"/v1/orders/{order_id}")) == {**view, "archived": True}
+            again = platform.post(
+                "/v1/orders", json={"id": "m3", "skill": "en", "payload": {"n": 3}}
+            )
+            assert ok(again) == {**live["m3"], "archived": True}
+            clash = platform.post(
+                "/v1/orders", json={"id": "m4", "skill": "en", "payload": {"n": 0}}
+            )
+            error(clash, 409, "order_conflict")
+            if run == 0:
+                qa = ok(admin.post("/v1/orders/m1/qa", json={"passed": False}))
+                assert qa == {**live["m1"], "archived": True}
+                assert redis.hlen(archive) == 1  # the rewritten row, in the hash until a trim
+                server.kill9()
+                server.start()
+                trims_behind(40)
+    finally:
+        server.close()
+        redis.close()
