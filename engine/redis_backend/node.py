@@ -269,6 +269,10 @@ class RedisNode:
             held = self._engine.recent.get(order_id)
             if held is not None:
                 return held
+        if not self.state.archived_ids.may_hold(order_id):
+            # Never archived as of this copy's records; an order archived by one it has
+            # not applied yet is still in its memory, so the caller found it there.
+            return None
         try:
             data = await self._client.hget(self.keys.archive, order_id)
             if data is None and self._disk is None and await self._rows_moved():
