@@ -12,6 +12,7 @@ import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from test_retention import _day_of_work, _floor, at  # the retention tests' center and day
 
 from engine import commands as cmd
 from engine.archived_ids import SIZE, ArchivedIds, false_positive_rate
@@ -20,7 +21,6 @@ from engine.clock import ManualClock
 from engine.core import Engine
 from engine.fingerprint import fingerprint
 from engine.sqlite_journal import SqliteJournal
-from tests.engine.test_retention import _day_of_work, _floor, at
 
 
 @given(st.lists(st.text(max_size=40), max_size=60))
