@@ -73,7 +73,8 @@ async def test_a_closed_month_never_changes(api: Api) -> None:
     again = Engine(journal, ManualClock(0))
     again.recover()
     now = api.engine.now()
-    for state in (again.state, restore(fingerprint(again.state))):
+    through = restore(fingerprint(again.state), archived_ids=again.state.archived_ids.dump())
+    for state in (again.state, through):
         assert payroll_report(state, "2026-11", now) == payroll_report(
             api.engine.state, "2026-11", now
         )

@@ -188,9 +188,11 @@ async def test_kill_9_at_any_step_of_the_move_loses_no_archived_order(
     rng = random.Random(seed)
     between = 0  # kills that left rows in the file and the stream untrimmed
     try:
-        for attempt in range(400):
+        for attempt in range(500):
             pid = _move_in_child(redis_server.url, keys, seq, value, tmp_path)
-            await asyncio.sleep(0.00025 * (attempt + rng.random()))  # later and later
+            # Later and later, 2 % a time: however long the move takes on a busy machine,
+            # kills land all through it before one comes after it has finished.
+            await asyncio.sleep(min(0.0005 * 1.02**attempt * (1 + rng.random() / 2), 5.0))
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
             hashed = {k.decode(): v for k, v in (await client.hgetall(keys.archive)).items()}
