@@ -195,13 +195,17 @@ class Tallies:
         return {a: rows for a, rows in dumped.items() if rows}
 
     def load(self, dumped: Mapping[str, Mapping[int, list[int]]]) -> None:
-        """The inverse of `dump` (a checkpoint's days)."""
+        """The inverse of `dump` (a checkpoint's days): one flat list and one array per
+        agent, not an add per slot, so start-up stays a small part of the decode."""
         self.by_agent = {}
         for agent_id, rows in dumped.items():
-            for ordinal, row in sorted((int(d), r) for d, r in rows.items()):
-                days = self.by_agent.get(agent_id)
-                if days is None:
-                    days = self.by_agent[agent_id] = DayRows(ordinal)
-                for slot, value in enumerate(row):
-                    if value:
-                        days.add(ordinal, slot, value)
+            if not rows:
+                continue
+            days = sorted((int(d), r) for d, r in rows.items())
+            first = days[0][0]
+            flat = [0] * (WIDTH * (days[-1][0] - first + 1))
+            for ordinal, row in days:
+                i = (ordinal - first) * WIDTH
+                flat[i : i + WIDTH] = row
+            packed = self.by_agent[agent_id] = DayRows(first)
+            packed.values = array("q", flat)
