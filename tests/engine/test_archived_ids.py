@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from test_retention import _day_of_work, _floor, at  # the retention tests' center and day
 
 from engine import commands as cmd
-from engine.archived_ids import SIZE, ArchivedIds, false_positive_rate
+from engine.archived_ids import EXACT_UP_TO, SIZE, ArchivedIds, false_positive_rate
 from engine.checkpoint import Body, CheckpointError, decode, encode, read_header
 from engine.clock import ManualClock
 from engine.core import Engine
@@ -33,7 +33,7 @@ def test_an_added_id_is_never_ruled_out(ids: list[str]) -> None:
 
 def test_new_ids_are_ruled_out_but_for_the_expected_few() -> None:
     ids_filter = ArchivedIds()
-    assert not ids_filter.may_hold("anything") and ids_filter.dump() == b""  # no memory yet
+    assert not ids_filter.may_hold("anything") and not ids_filter.bits  # no bits yet
     n = 100_000
     for i in range(n):
         ids_filter.add(f"archived-{i}")
@@ -44,8 +44,22 @@ def test_new_ids_are_ruled_out_but_for_the_expected_few() -> None:
 
 
 def test_bits_of_another_size_are_refused() -> None:
-    with pytest.raises(ValueError, match="not 33554432"):
+    with pytest.raises(ValueError, match="not an archived-ids filter"):
         ArchivedIds().load(bytes(SIZE // 2))
+
+
+def test_a_small_filter_is_the_exact_set_then_bits_that_keep_every_id() -> None:
+    ids_filter = ArchivedIds()
+    for i in range(EXACT_UP_TO):
+        ids_filter.add(f"a-{i}")
+    assert not ids_filter.bits and not ids_filter.may_hold("a-new")  # exact: no false positive
+    again = ArchivedIds()
+    again.load(ids_filter.dump())
+    assert again.digest() == ids_filter.digest()
+    ids_filter.add("one-more")  # past the exact set: the bits take every id so far
+    assert len(ids_filter.bits) == SIZE and ids_filter.ids is None
+    assert all(ids_filter.may_hold(f"a-{i}") for i in range(EXACT_UP_TO))
+    assert ids_filter.may_hold("one-more")
 
 
 class Selects:
