@@ -18,7 +18,7 @@ import httpx
 from api.app import create_app
 from engine.clock import ManualClock
 from engine.core import Engine
-from engine.journal import MemoryJournal
+from engine.journal import Journal, MemoryJournal
 from presence.timeutil import parse_time
 
 ADMIN_KEY = "test-admin-key"
@@ -77,13 +77,15 @@ def error(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
     return body["error"]
 
 
-async def make_api() -> AsyncIterator[Api]:
-    journal = MemoryJournal()
+async def make_api(journal: Journal | None = None) -> AsyncIterator[Api]:
+    """The in-process API on `journal` (default: in memory), its engine closed after."""
+    journal = MemoryJournal() if journal is None else journal
     engine = Engine(journal, ManualClock(parse_time(START)))
     app = create_app(engine, admin_key=ADMIN_KEY)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://seatflow") as client:
-        yield Api(client, engine, journal)
+        yield Api(client, engine, journal)  # type: ignore[arg-type]
+    await engine.close()
 
 
 def _columns_of(line: str) -> list[tuple[int, int, str]]:

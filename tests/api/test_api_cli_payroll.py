@@ -17,7 +17,7 @@ import httpx
 import openpyxl
 import pytest
 import redis
-from api_support import ADMIN_KEY, START, Api
+from api_support import ADMIN_KEY, START, Api, make_api
 from redis_server import RedisServer
 from test_api_reports import _november
 
@@ -38,14 +38,8 @@ DECEMBER = "2026-12-01T00:00:00Z"  # November has ended in Asia/Shanghai
 @pytest.fixture
 async def api(tmp_path: Path) -> AsyncIterator[Api]:
     """The in-process API on a SQLite journal in tmp_path/data."""
-    journal = SqliteJournal.in_dir(tmp_path / "data")
-    engine = Engine(journal, ManualClock(parse_time(START)))
-    app = create_app(engine, admin_key=ADMIN_KEY)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://seatflow"
-    ) as client:
-        yield Api(client, engine, journal)  # type: ignore[arg-type]
-    await engine.close()
+    async for a in make_api(SqliteJournal.in_dir(tmp_path / "data")):
+        yield a
 
 
 async def _closed_november(api: Api) -> None:

@@ -15,19 +15,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from api_support import ADMIN_KEY, START, Api, table_cells
+from api_support import Api, make_api, table_cells
 from test_api_reports import NOV_SCHEME
 
-from api.app import create_app
 from api.cli import main
 from api.cli.table import Column, render, width
 from engine import commands as cmd
-from engine.clock import ManualClock
-from engine.core import Engine
 from engine.sqlite_journal import JOURNAL_FILE, SqliteJournal
-from presence.timeutil import parse_time
 
 COLUMNS = [Column("坐席工号"), Column("班组"), Column("完成单量", right=True)]
 
@@ -134,14 +129,9 @@ TOTALS = {"en": "4 agents", "zh-CN": "4 名坐席"}
 
 @pytest.fixture
 async def api(tmp_path: Path) -> AsyncIterator[Api]:
-    journal = SqliteJournal.in_dir(tmp_path / "data")
-    engine = Engine(journal, ManualClock(parse_time(START)))
-    app = create_app(engine, admin_key=ADMIN_KEY)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://seatflow"
-    ) as client:
-        yield Api(client, engine, journal)  # type: ignore[arg-type]
-    await engine.close()
+    """The in-process API on a SQLite journal in tmp_path/data."""
+    async for a in make_api(SqliteJournal.in_dir(tmp_path / "data")):
+        yield a
 
 
 async def _closed_november(api: Api) -> None:

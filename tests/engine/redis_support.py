@@ -9,6 +9,7 @@ what a server would.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import inspect
 import secrets
@@ -36,6 +37,7 @@ from presence.timeutil import parse_time
 T0 = parse_time("2026-11-23T00:00:00Z")
 MIN = 60_000
 HOUR = 60 * MIN
+DAY = 24 * HOUR
 SHIFT_START = T0 + 8 * HOUR
 
 
@@ -118,6 +120,21 @@ def more_orders(first: int, n: int) -> list[cmd.Command]:
         if i >= 3:
             script.append(cmd.CompleteOrder(f"o{i - 3}"))
     return script
+
+
+async def retention_floor(node: RedisNode, n_orders: int) -> None:
+    """On an owner: retention one day (UTC), a1 and a2 on shift and logged in, orders
+    o0..o<n-1> of `more_orders` (all but the last three completed)."""
+    settings = dataclasses.replace(node.state.settings, timezone="UTC", order_retention_days=1)
+    await node.execute(cmd.ChangeSettings(*dataclasses.astuple(settings)))
+    for agent_id in ("a1", "a2"):
+        await node.execute(agent(agent_id))
+    start = node.now()
+    await node.execute(cmd.AddShifts([ShiftSpec(a, start, start + DAY // 3) for a in ("a1", "a2")]))
+    for agent_id in ("a1", "a2"):
+        await node.execute(cmd.Login(agent_id))
+    for command in more_orders(0, n_orders):
+        await node.execute(command)
 
 
 async def play(engine: Engine, script: list[cmd.Command]) -> None:

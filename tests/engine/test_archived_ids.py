@@ -62,6 +62,15 @@ def test_a_small_filter_is_the_exact_set_then_bits_that_keep_every_id() -> None:
     assert ids_filter.may_hold("one-more")
 
 
+async def _archived_day(center: Any) -> list[str]:
+    """The retention tests' floor; day 0's orders, moved out by the sweep on day 3."""
+    await _floor(center)
+    ids = await _day_of_work(center, 0)
+    await center.goto(at("12:00", 3))
+    await center.order("sweeper")
+    return ids
+
+
 class Selects:
     """The archive reads a SQLite journal's connection runs (its trace callback)."""
 
@@ -78,10 +87,7 @@ async def test_a_new_order_reads_no_archive_an_archived_id_still_does(
 ) -> None:
     path = tmp_path / "journal.sqlite3"
     center = make_center(journal=SqliteJournal(path))
-    await _floor(center)
-    ids = await _day_of_work(center, 0)
-    await center.goto(at("12:00", 3))
-    await center.order("sweeper")  # the sweep moves day 0's orders out
+    ids = await _archived_day(center)
     assert center.state.counters.archived == len(ids)
     await center.engine.close()
     journal = SqliteJournal(path)  # restarted: no rows held in memory (engine.archive.Recent)
@@ -107,10 +113,7 @@ async def test_a_restart_from_a_checkpoint_keeps_every_archived_id_taken(
 ) -> None:
     path = tmp_path / "journal.sqlite3"
     center = make_center(journal=SqliteJournal(path))
-    await _floor(center)
-    ids = await _day_of_work(center, 0)
-    await center.goto(at("12:00", 3))
-    await center.order("sweeper")
+    ids = await _archived_day(center)
     data = encode(center.state, center.engine.last_seq, b"r")
     await center.engine.close()
     _, restored = decode(data)
@@ -132,10 +135,7 @@ async def test_a_checkpoint_whose_filter_does_not_match_its_state_is_refused(
     """Bits from elsewhere (another build, a bug) would take archived ids for new: refused,
     so start-up falls back to an older checkpoint or a full replay."""
     center = make_center()
-    await _floor(center)
-    await _day_of_work(center, 0)
-    await center.goto(at("12:00", 3))
-    await center.order("sweeper")
+    await _archived_day(center)
     data = encode(center.state, 1, b"r")
     size = int.from_bytes(data[:4], "big")
     header = read_header(data)

@@ -18,9 +18,8 @@ import redis
 from redis.asyncio import Redis
 from redis_server import RedisServer
 from redis_support import (
-    HOUR,
+    DAY,
     Nodes,
-    agent,
     eventually,
     floor_script,
     more_orders,
@@ -28,19 +27,17 @@ from redis_support import (
     owned_engine,
     play,
     raises,
+    retention_floor,
 )
 
 from engine import commands as cmd
 from engine.core import Engine
 from engine.errors import Unavailable
-from engine.events import ShiftSpec
 from engine.redis_backend import order_archive, snapshot, stream, trim
 from engine.redis_backend.keys import Keys
 from engine.redis_backend.node import Role
 from engine.redis_backend.order_archive import DiskArchive
 from engine.redis_backend.stream import RedisJournal
-
-DAY = 24 * HOUR
 
 
 async def archived_center(engine: Engine, orders: int) -> list[str]:
@@ -112,16 +109,7 @@ async def test_a_late_qa_result_after_the_move_lands_and_wins_on_every_process(
     segs = tmp_path / "segs"
     node = await nodes.start("node-a", segments_dir=segs, snapshot_every=5)
     await eventually(lambda: node.role is Role.OWNER, what="the node owns the center")
-    settings = dataclasses.replace(node.state.settings, timezone="UTC", order_retention_days=1)
-    await node.execute(cmd.ChangeSettings(*dataclasses.astuple(settings)))
-    for agent_id in ("a1", "a2"):
-        await node.execute(agent(agent_id))
-    start = node.now()
-    await node.execute(cmd.AddShifts([ShiftSpec(a, start, start + DAY // 3) for a in ("a1", "a2")]))
-    for agent_id in ("a1", "a2"):
-        await node.execute(cmd.Login(agent_id))
-    for command in more_orders(0, 12):  # o0..o8 completed, o9..o11 open
-        await node.execute(command)
+    await retention_floor(node, 12)  # o0..o8 completed, o9..o11 open
     views = {f"o{i}": node.state.orders[f"o{i}"] for i in range(9)}
     await node.set_clock(node.now() + 2 * DAY)  # the sweep: o0..o8 leave memory
     assert await client.hlen(keys.archive) == 9

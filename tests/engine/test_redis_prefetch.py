@@ -5,23 +5,20 @@ run in the order they came, and a failed read fails them with nothing journaled.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import hashlib
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from redis.asyncio import Redis
-from redis_support import Nodes, agent, eventually, more_orders, order
+from redis_support import DAY, Nodes, agent, eventually, order, retention_floor
 
 from engine import commands as cmd
 from engine.errors import Unavailable
-from engine.events import AgentUpserted, OrderReceived, ShiftSpec, decode_record
+from engine.events import AgentUpserted, OrderReceived, decode_record
 from engine.handlers import Reply
 from engine.redis_backend import stream
 from engine.redis_backend.keys import Keys
 from engine.redis_backend.node import RedisNode, Role
-
-DAY = 86_400_000
 
 
 async def hmget_calls(client: Redis) -> int:
@@ -42,16 +39,7 @@ async def owner(nodes: Nodes) -> AsyncIterator[RedisNode]:
     day) by the owner before it."""
     node = await nodes.start("node-a")
     await eventually(lambda: node.role is Role.OWNER, what="the node owns the center")
-    settings = dataclasses.replace(node.state.settings, timezone="UTC", order_retention_days=1)
-    await node.execute(cmd.ChangeSettings(*dataclasses.astuple(settings)))
-    for agent_id in ("a1", "a2"):
-        await node.execute(agent(agent_id))
-    start = node.now()
-    await node.execute(cmd.AddShifts([ShiftSpec(a, start, start + DAY // 3) for a in ("a1", "a2")]))
-    for agent_id in ("a1", "a2"):
-        await node.execute(cmd.Login(agent_id))
-    for command in more_orders(0, 9):  # o0..o5 completed, o6..o8 open
-        await node.execute(command)
+    await retention_floor(node, 9)  # o0..o5 completed, o6..o8 open
     await node.set_clock(node.now() + 2 * DAY)  # the move sweeps o0..o5 out of memory
     assert node.state.counters.archived == 6 and "o0" not in node.state.orders
     await nodes.close(node)  # the next owner holds no rows of its own (engine.archive.Recent)
