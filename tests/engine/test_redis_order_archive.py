@@ -11,6 +11,7 @@ import os
 import random
 import signal
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -31,6 +32,7 @@ from redis_support import (
 )
 
 from engine import commands as cmd
+from engine import segments
 from engine.core import Engine
 from engine.errors import Unavailable
 from engine.redis_backend import order_archive, snapshot, stream, trim
@@ -151,50 +153,123 @@ async def test_a_late_qa_result_after_the_move_lands_and_wins_on_every_process(
     assert taker.role is Role.FOLLOWER
 
 
-def _move_in_child(url: str, keys: Keys, seq: int, value: str, directory: Path) -> int:
+def _move_in_child(
+    url: str, keys: Keys, seq: int, value: str, directory: Path, die_after: str = ""
+) -> int:
+    """A child process running one move; with `die_after`, it SIGKILLs itself as soon as
+    that step has returned ("half-dropped": once half the rows have left the hash)."""
     pid = os.fork()
     if pid:
         return pid
     code = 1
     try:
+        _die_after(die_after)
         client = redis.Redis.from_url(url)
         code = 0 if trim.move_before(client, keys, seq, value, directory) == trim.TRIMMED else 4
     finally:
         os._exit(code)
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-async def test_kill_9_at_any_step_of_the_move_loses_no_archived_order(
-    redis_server: RedisServer, client: Redis, keys: Keys, tmp_path: Path, seed: int
-) -> None:
+def _die_after(step: str) -> None:
+    """In the child only: wrap the step's function so the process dies right after it."""
+
+    def then_die(module: Any, name: str, half: bool = False) -> None:
+        step_fn = getattr(module, name)
+
+        def dying(*args: Any) -> Any:
+            if half:  # drop_rows(client, keys, value, rows): only the first half of rows
+                args = (*args[:3], args[3][: len(args[3]) // 2])
+            step_fn(*args)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        setattr(module, name, dying)
+
+    if step == "segment-written":
+        then_die(segments, "write")
+    elif step == "rows-stored":
+        then_die(order_archive, "store")
+    elif step in ("half-dropped", "rows-dropped"):
+        then_die(order_archive, "drop_rows", half=step == "half-dropped")
+
+
+async def _archive_state(
+    client: Redis, keys: Keys, disk: DiskArchive, ids: list[str], rows: dict[str, bytes], seq: int
+) -> tuple[int, int, bool]:
+    """Rows in the hash, rows in the file, and whether the stream is trimmed; fails if any
+    archived order's row is in neither place, or differs from what it was."""
+    hashed = {bytes(k).decode(): v for k, v in (await client.hgetall(keys.archive)).items()}
+    on_disk = disk.get_many(ids)
+    assert {**on_disk, **hashed} == rows, "an archived order's row is lost"
+    return len(hashed), len(on_disk), await stream.first_seq(client, keys) == seq
+
+
+async def _killed_move_center(
+    redis_server: RedisServer, client: Redis, keys: Keys
+) -> tuple[list[str], dict[str, bytes], int, str]:
     engine, value = await owned_engine(client, keys)
     ids = await archived_center(engine, 1500)
-    rows = {k.decode(): v for k, v in (await client.hgetall(keys.archive)).items()}
+    hashed = (await client.hgetall(keys.archive)).items()
+    rows = {bytes(k).decode(): bytes(v) for k, v in hashed}
     await play(engine, more_orders(1500, 5))  # records after the sweep's
     seq = snapshot_now(redis_server.url, keys, engine, value)
+    return ids, rows, seq, value
+
+
+def _reap(pid: int) -> int:
+    """The child's exit: its code, or minus the signal that ended it."""
+    _, status = os.waitpid(pid, 0)
+    return os.WEXITSTATUS(status) if os.WIFEXITED(status) else -os.WTERMSIG(status)
+
+
+# After each step (the segment, the rows stored, half and all of them dropped from the
+# hash), what a kill -9 leaves: (rows in the hash, rows in the file, stream trimmed).
+KILLED_AFTER = {
+    "segment-written": lambda n: (n, 0, False),
+    "rows-stored": lambda n: (n, n, False),
+    "half-dropped": lambda n: (n - n // 2, n, False),
+    "rows-dropped": lambda n: (0, n, False),
+}
+
+
+@pytest.mark.parametrize("step", list(KILLED_AFTER))
+async def test_kill_9_after_each_step_of_the_move_loses_no_row_and_the_next_move_finishes(
+    redis_server: RedisServer, client: Redis, keys: Keys, tmp_path: Path, step: str
+) -> None:
+    ids, rows, seq, value = await _killed_move_center(redis_server, client, keys)
     disk = DiskArchive(tmp_path)
-    rng = random.Random(seed)
-    between = 0  # kills that left rows in the file and the stream untrimmed
+    try:
+        pid = _move_in_child(redis_server.url, keys, seq, value, tmp_path, die_after=step)
+        assert _reap(pid) == -signal.SIGKILL
+        assert await _archive_state(client, keys, disk, ids, rows, seq) == KILLED_AFTER[step](
+            len(rows)
+        )
+        assert _reap(_move_in_child(redis_server.url, keys, seq, value, tmp_path)) == 0
+        assert await _archive_state(client, keys, disk, ids, rows, seq) == (0, len(rows), True)
+    finally:
+        disk.close()
+
+
+async def test_kill_9_at_random_moments_of_the_move_loses_no_archived_order(
+    redis_server: RedisServer, client: Redis, keys: Keys, tmp_path: Path
+) -> None:
+    ids, rows, seq, value = await _killed_move_center(redis_server, client, keys)
+    disk = DiskArchive(tmp_path)
+    rng = random.Random(1)
     try:
         for attempt in range(500):
             pid = _move_in_child(redis_server.url, keys, seq, value, tmp_path)
             # Later and later, 2 % a time: however long the move takes on a busy machine,
-            # kills land all through it before one comes after it has finished.
+            # kills land all through it before one comes after it has finished. Where
+            # they land is up to the machine; the test above kills after each step.
             await asyncio.sleep(min(0.0005 * 1.02**attempt * (1 + rng.random() / 2), 5.0))
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
-            hashed = {k.decode(): v for k, v in (await client.hgetall(keys.archive)).items()}
-            on_disk = disk.get_many(ids)
-            assert {**on_disk, **hashed} == rows, f"attempt {attempt}: a row is lost"
-            trimmed = await stream.first_seq(client, keys) == seq
-            between += bool(on_disk) and not trimmed
+            *_, trimmed = await _archive_state(client, keys, disk, ids, rows, seq)
             if trimmed:
                 break  # the move finished, before or after the kill
         else:
             pytest.fail("the move never finished")
-        assert attempt > 0 and between > 0, "no kill came in the middle of the move"
+        assert attempt > 0, "the first kill came after the move had finished"
+        assert await _archive_state(client, keys, disk, ids, rows, seq) == (0, len(rows), True)
     finally:
         disk.close()
-    assert await client.hlen(keys.archive) == 0
-    assert await stream.first_seq(client, keys) == seq
-    assert disk.get_many(ids) == rows
