@@ -143,6 +143,12 @@ def force_logout(ch: Changes, c: cmd.ForceLogout) -> Reply:
 
 def _request(state: State, request_id: str) -> LogoutRequest:
     request = state.requests.get(request_id)
+    if request is None and state.request_issued(request_id):
+        raise Conflict(
+            f"logout request {request_id!r} was decided before "
+            f"{format_time(state.history_from)}: only its audit counts are kept",
+            code="request_not_pending",
+        )
     if request is None:
         raise NotFound(f"logout request {request_id!r} does not exist", code="request_not_found")
     return request

@@ -308,6 +308,17 @@ def _check_rest(state: State) -> list[str]:
     completed = c.archived + sum(1 for o in state.orders.values() if o.status == COMPLETED)
     if c.completed != completed:
         problems.append(f"{completed} orders completed but the counter says {c.completed}")
-    if state.request_seq != len(state.requests):
-        problems.append(f"{len(state.requests)} requests but request_seq={state.request_seq}")
+    unissued = [r for r in state.requests if not state.request_issued(r)]
+    if unissued or len(state.requests) > state.request_seq:
+        problems.append(
+            f"{len(state.requests)} requests ({unissued[:3]} never issued) but "
+            f"request_seq={state.request_seq}"
+        )
+    folded = [
+        r.id
+        for r in state.requests.values()
+        if r.decided_at is not None and r.decided_at < state.history_from
+    ]
+    if folded:
+        problems.append(f"requests {folded[:3]} were decided before the fold but are kept")
     return problems

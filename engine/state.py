@@ -60,6 +60,8 @@ class AuditEntry:
 class State:
     agents: dict[str, Agent] = field(default_factory=dict)
     roster: Roster = field(default_factory=Roster)
+    # Logout requests pending, or decided since `history_from`; `request_seq` counts every
+    # request ever made (ids lr-1, lr-2, ...), so a request folded away is known as decided.
     requests: dict[str, LogoutRequest] = field(default_factory=dict)
     orders: dict[str, Order] = field(default_factory=dict)
     queues: OrderQueues = field(default_factory=OrderQueues)
@@ -128,6 +130,13 @@ class State:
 
     def next_request_id(self) -> str:
         return f"lr-{self.request_seq + 1}"
+
+    def request_issued(self, request_id: str) -> bool:
+        """Was `request_id` ever handed out (kept, or folded away once decided)?"""
+        n = request_id.removeprefix("lr-")
+        return n.isascii() and n.isdigit() and request_id == f"lr-{int(n)}" and (
+            0 < int(n) <= self.request_seq
+        )
 
 
 def _rewind(state: State, agent_id: str, at: int) -> None:
@@ -408,8 +417,20 @@ def fold(state: State, before: int) -> None:
             del ts[: k - 1]
     state.roster.forget_before(before)
     del state.audit[: bisect_left(state.audit, before, key=lambda e: e.at)]
+    _forget_requests_decided_before(state, before)
     state.history_from = before
     state.fold_checked_until = 0
+
+
+def _forget_requests_decided_before(state: State, before: int) -> None:
+    """Decided requests leave with their audit entries (the day book counts them); a
+    pending one stays however old, as its agent still waits on it."""
+    requests = state.requests
+    gone = [
+        k for k, r in requests.items() if r.decided_at is not None and r.decided_at < before
+    ]
+    for k in gone:
+        del requests[k]
 
 
 def _fold_day(state: State, agents: Iterable[str], lo: int, hi: int) -> None:

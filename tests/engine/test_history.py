@@ -11,7 +11,7 @@ import pytest
 
 from engine import commands as cmd
 from engine.checkpoint import decode, encode
-from engine.errors import Conflict, Invalid
+from engine.errors import Conflict, Invalid, NotFound
 from engine.fingerprint import fingerprint
 from engine.payroll.report import payroll_report, utilization_report
 from presence.daybook import RAW_DAYS
@@ -138,3 +138,39 @@ async def test_folded_time_is_final_and_kept_per_day(center: Any):
             )
         )
     assert c.value.code == "timezone_locked"
+
+
+async def test_decided_logout_requests_leave_with_their_days_and_stay_decided(center: Any):
+    await _setup(center)
+    await center.agent("a4", capacity=2)
+    await center.shifts(("a4", T0, T0 + 20 * HOUR))
+    await center.goto(T0 + HOUR)
+    await center.login("a4")
+    held = await center.logout("a4")  # in its shift: held for a supervisor, never decided
+    assert held.body.logout_request.id == "lr-1"
+    await center.away("a4")
+    for d in range(RAW_DAYS + 3):
+        await _day(center, d)  # a2's early logout, denied: lr-2 on day 0 ... lr-11 on day 9
+    state = center.state
+    assert state.history_from == T0 + 2 * DAY
+    # Days 0 and 1 are folded: their decided requests went with their audit entries; the
+    # request still pending stays, however old.
+    assert list(state.requests) == ["lr-1", *(f"lr-{n}" for n in range(4, 12))]
+    assert state.requests["lr-1"].status == "pending" and state.agents["a4"].pending_request
+    # A folded request is still known as decided (409, as before the fold), not unknown.
+    for refused in (cmd.ApproveLogout("lr-2", "sup"), cmd.DenyLogout("lr-3", "sup")):
+        with pytest.raises(Conflict) as c:
+            await center.run(refused)
+        assert c.value.code == "request_not_pending" and "decided before" in c.value.message
+    for unknown in ("lr-12", "lr-0", "lr-02", "2", "lr-²"):
+        with pytest.raises(NotFound):
+            await center.run(cmd.ApproveLogout(unknown, "sup"))
+    # The next midnight folds day 2 (lr-4); ids keep counting past the folded ones, and
+    # the pending request can still be approved.
+    await center.goto(T0 + 10 * DAY + 10 * HOUR)
+    await center.login("a2")
+    assert (await center.logout("a2")).body.logout_request.id == "lr-12"
+    assert list(state.requests) == ["lr-1", *(f"lr-{n}" for n in range(5, 13))]
+    assert (await center.approve("lr-1")).body.status == "approved"
+    restored = decode(encode(state, 1, b"r"))[1]
+    assert fingerprint(restored) == fingerprint(state)
