@@ -134,9 +134,9 @@ class State:
     def request_issued(self, request_id: str) -> bool:
         """Was `request_id` ever handed out (kept, or folded away once decided)?"""
         n = request_id.removeprefix("lr-")
-        return n.isascii() and n.isdigit() and request_id == f"lr-{int(n)}" and (
-            0 < int(n) <= self.request_seq
-        )
+        if not (n.isascii() and n.isdigit()) or len(n) > len(str(self.request_seq)):
+            return False  # also keeps int() off a 5,000-digit id from the URL
+        return request_id == f"lr-{int(n)}" and 0 < int(n) <= self.request_seq
 
 
 def _rewind(state: State, agent_id: str, at: int) -> None:

@@ -162,7 +162,7 @@ async def test_decided_logout_requests_leave_with_their_days_and_stay_decided(ce
         with pytest.raises(Conflict) as c:
             await center.run(refused)
         assert c.value.code == "request_not_pending" and "decided before" in c.value.message
-    for unknown in ("lr-12", "lr-0", "lr-02", "2", "lr-²"):
+    for unknown in ("lr-12", "lr-0", "lr-02", "2", "lr-²", "lr-" + "9" * 5000):
         with pytest.raises(NotFound):
             await center.run(cmd.ApproveLogout(unknown, "sup"))
     # The next midnight folds day 2 (lr-4); ids keep counting past the folded ones, and
