@@ -37,7 +37,14 @@ from engine.payroll.closing import ClosedMonth
 from engine.payroll.scheme import Scheme
 from engine.payroll.tallies import Tallies
 from engine.settings import Settings
-from engine.state import AuditEntry, Counters, State, rebuild_deadlines, settings_of
+from engine.state import (
+    AuditEntry,
+    Counters,
+    State,
+    forget_requests_decided_before,
+    rebuild_deadlines,
+    settings_of,
+)
 from presence.agent import Agent
 from presence.requests import LogoutRequest
 from router.order import COMPLETED, QUEUED, Order
@@ -232,6 +239,9 @@ def restore(
     if state.archived_ids.digest() != fp["archived_ids"]:
         raise ValueError("the archived-ids filter does not match the state's digest of it")
     state.history_from = fp["history_from"]
+    # Checkpoints written before folds dropped decided requests still hold them: the replay
+    # of the same journal would not, so they go here as the next fold would drop them.
+    forget_requests_decided_before(state, state.history_from)
     for start, end, agents, values in fp["daybook"]:
         state.daybook.load(start, end, agents, values)
     tallies = Tallies(fp["tallies"]["timezone"])

@@ -417,12 +417,12 @@ def fold(state: State, before: int) -> None:
             del ts[: k - 1]
     state.roster.forget_before(before)
     del state.audit[: bisect_left(state.audit, before, key=lambda e: e.at)]
-    _forget_requests_decided_before(state, before)
+    forget_requests_decided_before(state, before)
     state.history_from = before
     state.fold_checked_until = 0
 
 
-def _forget_requests_decided_before(state: State, before: int) -> None:
+def forget_requests_decided_before(state: State, before: int) -> None:
     """Decided requests leave with their audit entries (the day book counts them); a
     pending one stays however old, as its agent still waits on it."""
     requests = state.requests

@@ -16,6 +16,7 @@ from engine.fingerprint import fingerprint
 from engine.payroll.report import payroll_report, utilization_report
 from presence.daybook import RAW_DAYS
 from presence.events import ShiftSpec
+from presence.requests import LogoutRequest
 from presence.timeutil import parse_time
 
 T0 = parse_time("2026-11-24T00:00:00Z")  # the day after tests/conftest.py's clock
@@ -174,3 +175,16 @@ async def test_decided_logout_requests_leave_with_their_days_and_stay_decided(ce
     assert (await center.approve("lr-1")).body.status == "approved"
     restored = decode(encode(state, 1, b"r"))[1]
     assert fingerprint(restored) == fingerprint(state)
+
+
+async def test_a_checkpoint_that_still_holds_folded_requests_restores_as_the_replay(center: Any):
+    await _setup(center)
+    for d in range(RAW_DAYS + 3):
+        await _day(center, d)
+    state = center.state
+    replayed = fingerprint(state)
+    # As a checkpoint written before folds dropped decided requests: lr-1 of day 0 kept.
+    state.requests["lr-1"] = LogoutRequest("lr-1", "a2", T0, "denied", 1, T0 + HOUR, "sup")
+    restored = decode(encode(state, 1, b"r"))[1]
+    assert "lr-1" not in restored.requests
+    assert fingerprint(restored) == replayed
